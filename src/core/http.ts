@@ -1,0 +1,275 @@
+import http from 'node:http';
+import https from 'node:https';
+import got, { type Got, HTTPError, RequestError, type Response } from 'got';
+import { M2MError } from './errors.js';
+
+/** TLS material from Node-RED's tls-config node (or any source). */
+export interface TlsOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  /** false only when the user unticks "verify server certificate". */
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+export interface HttpClientOptions {
+  /** Provider id used in errors (`thingspace`, `oauth2`, ...). */
+  provider: string;
+  /** Whole-request timeout in ms. */
+  timeout?: number;
+  /** Retries of a safe request (429, 502/503/504, connection reset). */
+  retryLimit?: number;
+  /** Upper bound of the exponential backoff between retries, ms. */
+  backoffLimit?: number;
+  /** Longest Retry-After we wait for, ms; a longer one fails the request at once. */
+  maxRetryAfter?: number;
+  tls?: TlsOptions;
+  /** Agents to use instead of our own keep-alive ones (e.g. a proxy agent). */
+  agent?: { http?: http.Agent; https?: https.Agent };
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  form?: Record<string, string>;
+  json?: unknown;
+  searchParams?: Record<string, string | number>;
+  /**
+   * Whether the request may be sent again after a 429/502/503/504 or a reset
+   * connection. False for anything that must not repeat (an M2M login: five
+   * failed logins lock the account).
+   */
+  retry?: boolean;
+  /** Short name of the call for messages: "token request", "device read". */
+  what?: string;
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+export const DEFAULT_TIMEOUT = 30_000;
+const RETRY_STATUS = [429, 502, 503, 504];
+const RETRY_ERRORS = ['ECONNRESET', 'EPIPE', 'ECONNABORTED'];
+
+/**
+ * The HTTP client every provider module uses. Built on got: its retry (with
+ * Retry-After), timeout and agent options do the work. Redirects are never
+ * followed: every call carries a credential, and a redirect could hand it to
+ * another host. Every failure becomes an M2MError.
+ */
+export class HttpClient {
+  readonly provider: string;
+  private readonly got: Got;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly ownAgents: boolean;
+
+  constructor(options: HttpClientOptions) {
+    this.provider = options.provider;
+    this.ownAgents = !options.agent;
+    this.agents = {
+      http: options.agent?.http ?? new http.Agent({ keepAlive: true, maxSockets: 64 }),
+      https: options.agent?.https ?? new https.Agent({ keepAlive: true, maxSockets: 64 }),
+    };
+    const tls = options.tls ?? {};
+    this.got = got.extend({
+      timeout: { request: options.timeout ?? DEFAULT_TIMEOUT },
+      followRedirect: false,
+      throwHttpErrors: true,
+      responseType: 'text',
+      agent: this.agents,
+      https: {
+        certificateAuthority: tls.ca,
+        certificate: tls.cert,
+        key: tls.key,
+        passphrase: tls.passphrase,
+        rejectUnauthorized: tls.rejectUnauthorized !== false,
+        ...(tls.servername ? { servername: tls.servername } : {}),
+      },
+      retry: {
+        limit: options.retryLimit ?? 2,
+        methods: ['GET', 'POST', 'PUT', 'DELETE'],
+        statusCodes: RETRY_STATUS,
+        errorCodes: RETRY_ERRORS,
+        backoffLimit: options.backoffLimit ?? 4_000,
+        noise: 100,
+        maxRetryAfter: options.maxRetryAfter ?? 60_000,
+      },
+      headers: { 'user-agent': 'node-red-m2m-auth', accept: 'application/json' },
+    });
+  }
+
+  /** Sends a request and returns the parsed JSON body (or {} for an empty body). */
+  async request<T = Record<string, unknown>>(req: HttpRequest): Promise<HttpResponse<T>> {
+    let response: Response<string>;
+    try {
+      response = await this.got(req.url, {
+        method: req.method,
+        headers: req.headers,
+        form: req.form,
+        json: req.json as Record<string, unknown> | undefined,
+        searchParams: req.searchParams,
+        retry: req.retry === false ? { limit: 0 } : {},
+      });
+    } catch (e) {
+      throw this.toError(e, req);
+    }
+    if (response.statusCode >= 300) {
+      // followRedirect is off, so a 3xx lands here: never chase it with credentials.
+      throw new M2MError(
+        `http_${response.statusCode}`,
+        `${this.what(req)} was redirected (HTTP ${response.statusCode}); redirects are not followed for requests that carry credentials`,
+        { status: response.statusCode, provider: this.provider },
+      );
+    }
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: parseBody<T>(response, this.provider, this.what(req)),
+    };
+  }
+
+  /** Closes pooled sockets (config node close / redeploy). */
+  close(): void {
+    if (!this.ownAgents) return;
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private what(req: HttpRequest): string {
+    return req.what ?? 'request';
+  }
+
+  private toError(e: unknown, req: HttpRequest): M2MError {
+    const provider = this.provider;
+    const what = this.what(req);
+    if (e instanceof HTTPError) {
+      return errorFromResponse(e.response as Response<string>, provider, what);
+    }
+    if (e instanceof RequestError) {
+      const code = e.code;
+      if (e.name === 'TimeoutError' || code === 'ETIMEDOUT') {
+        return new M2MError('timeout', `${what} to ${provider} timed out`, { provider });
+      }
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+        return new M2MError('dns_failed', `${what}: the host of ${provider} could not be resolved (${code})`, {
+          provider,
+        });
+      }
+      if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code ?? '') || /certificate/i.test(e.message)) {
+        return new M2MError('tls_failed', `${what}: TLS verification of ${provider} failed (${code ?? e.message})`, {
+          provider,
+        });
+      }
+      if (code === 'ECONNREFUSED') {
+        return new M2MError('connection_refused', `${what}: ${provider} refused the connection`, { provider });
+      }
+      if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') {
+        return new M2MError('connection_reset', `${what}: the connection to ${provider} was dropped`, { provider });
+      }
+      return new M2MError('request_failed', `${what} to ${provider} failed: ${e.message}`, { provider });
+    }
+    if (e instanceof M2MError) return e;
+    return new M2MError('request_failed', `${what} to ${provider} failed: ${(e as Error)?.message ?? e}`, {
+      provider,
+    });
+  }
+}
+
+function contentType(response: Response<string>): string {
+  return String(response.headers['content-type'] ?? '').toLowerCase();
+}
+
+function looksLikeHtml(response: Response<string>): boolean {
+  return contentType(response).includes('html') || /^\s*<(!doctype|html|head|body)/i.test(response.body ?? '');
+}
+
+function htmlTitle(body: string): string | undefined {
+  const m = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(body) ?? /<h1[^>]*>([^<]{1,120})<\/h1>/i.exec(body);
+  return m?.[1]?.trim() || undefined;
+}
+
+/** Parses a 2xx body as JSON; anything else is a clear error, never a parse crash. */
+function parseBody<T>(response: Response<string>, provider: string, what: string): T {
+  const text = response.body ?? '';
+  if (text.trim() === '') return {} as T;
+  if (looksLikeHtml(response)) {
+    throw new M2MError(
+      'invalid_response',
+      `${what}: ${provider} answered with an HTML page instead of JSON (HTTP ${response.statusCode})`,
+      { status: response.statusCode, provider, error_description: htmlTitle(text) },
+    );
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new M2MError(
+      'invalid_response',
+      `${what}: ${provider} answered with a body that is not JSON (HTTP ${response.statusCode})`,
+      { status: response.statusCode, provider },
+    );
+  }
+}
+
+function str(v: unknown): string | undefined {
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number') return String(v);
+  return undefined;
+}
+
+/** Seconds from a Retry-After header (delta-seconds or HTTP-date). */
+export function retryAfterSeconds(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/** Builds the error for a non-2xx answer from whatever shape the provider used. */
+export function errorFromResponse(response: Response<string>, provider: string, what: string): M2MError {
+  const status = response.statusCode;
+  const text = response.body ?? '';
+  const retryAfter = retryAfterSeconds(response.headers['retry-after']);
+  if (looksLikeHtml(response)) {
+    const title = htmlTitle(text);
+    return new M2MError(
+      `http_${status}`,
+      `${what}: ${provider} answered HTTP ${status} with an HTML page${title ? ` ("${title}")` : ''}`,
+      { status, provider, error_description: title, retryAfter },
+    );
+  }
+  let body: Record<string, unknown> | undefined;
+  if (text.trim() !== '') {
+    try {
+      const parsed = JSON.parse(text);
+      if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+    } catch {
+      // Not JSON: described below by status alone.
+    }
+  }
+  const first = Array.isArray(body?.errors) ? (body.errors[0] as Record<string, unknown> | undefined) : undefined;
+  const error = str(body?.error);
+  const errorDescription =
+    str(body?.error_description) ?? str(body?.errorMessage) ?? str(first?.message) ?? str(body?.message);
+  const errorCode = str(body?.errorCode) ?? str(first?.code);
+  const code = error ?? (status === 429 ? 'rate_limited' : `http_${status}`);
+  const detail = [error, errorCode, errorDescription].filter(Boolean).join(': ');
+  const message =
+    `${what}: ${provider} answered HTTP ${status}` +
+    (detail ? ` (${detail})` : body === undefined && text.trim() !== '' ? ' with a body that is not JSON' : '') +
+    (retryAfter !== undefined ? `; retry after ${retryAfter} s` : '');
+  return new M2MError(code, message, {
+    status,
+    provider,
+    error,
+    error_description: errorDescription,
+    errorCode,
+    retryAfter,
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * RFC 6749 client-credentials and refresh-token grants, shaped like the RFC:
+ * one function per grant, client authentication by Basic (client_secret_basic)
+ * or form fields (client_secret_post). Every preset that speaks plain OAuth
+ * builds on these.
+ */
+import type { HttpClient } from '../http.js';
+import { parseTokenResponse, type Token } from '../token.js';
+import type { ClientAuth } from './types.js';
+
+/** `Basic base64(id:secret)`, as every provider in PROVIDERS.md expects it. */
+export function basicAuth(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
+}
+
+export interface TokenRequestOptions {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  clientAuth: ClientAuth;
+  /** Extra form fields (scope, client_id for Cognito, refresh_token, ...). */
+  form?: Record<string, string | undefined>;
+}
+
+/** POSTs a form to a token endpoint with client authentication; returns the parsed Token. */
+export async function tokenRequest(http: HttpClient, options: TokenRequestOptions): Promise<Token> {
+  const form: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.form ?? {})) if (v !== undefined && v !== '') form[k] = v;
+  const headers: Record<string, string> = {};
+  if (options.clientAuth === 'basic') {
+    headers.authorization = basicAuth(options.clientId, options.clientSecret);
+  } else {
+    form.client_id = options.clientId;
+    form.client_secret = options.clientSecret;
+  }
+  const { body } = await http.request({
+    method: 'POST',
+    url: options.tokenUrl,
+    headers,
+    form,
+    what: 'token request',
+  });
+  return parseTokenResponse(body, http.provider);
+}
+
+/** RFC 6749 §4.4: grant_type=client_credentials (with an optional scope). */
+export function clientCredentialsGrant(
+  http: HttpClient,
+  options: Omit<TokenRequestOptions, 'form'> & { scope?: string; form?: Record<string, string | undefined> },
+): Promise<Token> {
+  return tokenRequest(http, {
+    ...options,
+    form: { grant_type: 'client_credentials', scope: options.scope, ...options.form },
+  });
+}
+
+/** RFC 6749 §6: grant_type=refresh_token. The answer may carry a new refresh token. */
+export function refreshTokenGrant(
+  http: HttpClient,
+  options: Omit<TokenRequestOptions, 'form'> & { refreshToken: string },
+): Promise<Token> {
+  return tokenRequest(http, {
+    ...options,
+    form: { grant_type: 'refresh_token', refresh_token: options.refreshToken },
+  });
+}

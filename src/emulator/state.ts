@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+
+/** Credentials the emulator accepts for every provider; printed when it starts. */
+export const DEMO = Object.freeze({
+  clientId: 'demo-client',
+  clientSecret: 'demo-secret',
+  username: 'demo-user',
+  password: 'demo-password',
+  refreshToken: 'demo-refresh-token',
+  appName: 'demoapp',
+  appVersion: '1.0.0',
+  hostTenant: 'demohost',
+});
+
+/**
+ * A fault to inject into matching requests. Matches by provider and/or route
+ * name (e.g. provider "thingspace", route "token"); applies `times` times
+ * (default 1; 0 = until cleared), or to a random `rate` share of requests.
+ */
+export interface Fault {
+  provider?: string;
+  route?: string;
+  /** Answer with this status (and `body`, or a default error body). */
+  status?: number;
+  body?: unknown;
+  /** Answer an HTML error page instead of JSON. */
+  html?: boolean;
+  /** Answer a body that is not JSON. */
+  invalidJson?: boolean;
+  /** Answer 200 with an empty body. */
+  emptyBody?: boolean;
+  /** Retry-After header value (seconds, or an HTTP-date string). */
+  retryAfter?: number | string;
+  /** Wait this long before answering (or before the other effects). */
+  delayMs?: number;
+  /** Destroy the connection without answering. */
+  drop?: boolean;
+  times?: number;
+  rate?: number;
+}
+
+export interface IssuedToken {
+  provider: string;
+  clientId: string;
+  expiresAt: number;
+  scope?: string;
+  tenant?: string;
+  revoked?: boolean;
+}
+
+/** Behaviour switches, set through POST /_emulator/settings or `state.settings`. */
+export interface EmulatorSettings {
+  /** oauth2 preset: send expires_in as a string ("3600"). */
+  expiresInAsString: boolean;
+  /** oauth2 preset: leave expires_in out. */
+  omitExpiresIn: boolean;
+  /** Override every provider's token lifetime, seconds. */
+  tokenLifetime?: number;
+}
+
+export interface RequestRecord {
+  at: number;
+  provider: string;
+  route: string;
+  method: string;
+  path: string;
+  status: number;
+}
+
+const MAX_LOG = 2_000;
+
+/** Everything the emulator remembers; tests read and set it directly or over the control API. */
+export class EmulatorState {
+  readonly tokens = new Map<string, IssuedToken>();
+  /** ThingSpace: the token each client gets again within its hour. */
+  readonly currentToken = new Map<string, string>();
+  readonly counts = new Map<string, number>();
+  readonly log: RequestRecord[] = [];
+  faults: Fault[] = [];
+  settings: EmulatorSettings = { expiresInAsString: false, omitExpiresIn: false };
+  /** Extra state of provider modules (sessions, devices, tenants, ...). */
+  readonly ext = new Map<string, unknown>();
+
+  reset(): void {
+    this.tokens.clear();
+    this.currentToken.clear();
+    this.counts.clear();
+    this.log.length = 0;
+    this.faults = [];
+    this.settings = { expiresInAsString: false, omitExpiresIn: false };
+    this.ext.clear();
+  }
+
+  /** Requests seen for "provider route" (e.g. count("thingspace", "token")). */
+  count(provider: string, route?: string): number {
+    if (route) return this.counts.get(`${provider} ${route}`) ?? 0;
+    let n = 0;
+    for (const [k, v] of this.counts) if (k.startsWith(`${provider} `)) n += v;
+    return n;
+  }
+
+  record(r: RequestRecord): void {
+    const key = `${r.provider} ${r.route}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.log.push(r);
+    if (this.log.length > MAX_LOG) this.log.splice(0, this.log.length - MAX_LOG);
+  }
+
+  addFault(f: Fault): void {
+    this.faults.push({ ...f });
+  }
+
+  /** The fault that applies to this request, if any (consumed when counted). */
+  takeFault(provider: string, route: string): Fault | undefined {
+    for (let i = 0; i < this.faults.length; i++) {
+      const f = this.faults[i];
+      if (f.provider && f.provider !== provider) continue;
+      if (f.route && f.route !== route) continue;
+      if (f.rate !== undefined) {
+        if (Math.random() < f.rate) return f;
+        continue;
+      }
+      const times = f.times ?? 1;
+      if (times > 0) {
+        if (times === 1) this.faults.splice(i, 1);
+        else f.times = times - 1;
+      }
+      return f;
+    }
+    return undefined;
+  }
+
+  /** Issues a random opaque token. */
+  issue(provider: string, clientId: string, lifetimeS: number, extra: Partial<IssuedToken> = {}, value?: string): string {
+    const token = value ?? randomBytes(24).toString('base64url');
+    this.tokens.set(token, { provider, clientId, expiresAt: Date.now() + lifetimeS * 1000, ...extra });
+    return token;
+  }
+
+  /** The issued token if it is known, unexpired and not revoked. */
+  valid(token: string | undefined, provider?: string): IssuedToken | undefined {
+    if (!token) return undefined;
+    const t = this.tokens.get(token);
+    if (!t || t.revoked || t.expiresAt <= Date.now()) return undefined;
+    if (provider && t.provider !== provider) return undefined;
+    return t;
+  }
+
+  /** Expires every token now (or those of one provider): "expired tokens" fault. */
+  expireTokens(provider?: string): number {
+    let n = 0;
+    for (const t of this.tokens.values()) {
+      if (provider && t.provider !== provider) continue;
+      t.expiresAt = Date.now() - 1;
+      n++;
+    }
+    return n;
+  }
+
+  /** Typed access to a provider module's own state. */
+  extension<T>(name: string, create: () => T): T {
+    let v = this.ext.get(name) as T | undefined;
+    if (v === undefined) {
+      v = create();
+      this.ext.set(name, v);
+    }
+    return v;
+  }
+}
