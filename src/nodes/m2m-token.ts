@@ -1,6 +1,6 @@
 /** m2m-token [get token]: adds Authorization to msg.headers and a description of the token to msg.token. */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { formatDuration, mergeHeaders, readFlag, readTenant } from '@iot-m2m/node-red-auth/core';
+import { formatDuration, mergeHeaders, readFlag, readHeaders, readTenant } from '@iot-m2m/node-red-auth/core';
 import { fail, providerClient, type Done, type Send } from './shared.js';
 
 interface TokenNodeDef extends NodeDef {
@@ -20,6 +20,7 @@ export = function register(RED: NodeAPI): void {
         const client = providerClient(RED, config.provider);
         const tenant = readTenant(msg.tenant) ?? readTenant(config.tenant || undefined, 'the node\'s tenant');
         const force = readFlag(msg.refresh, 'msg.refresh');
+        readHeaders(msg.headers); // checked before any request, merged after
         const params = { tenant };
         if (force || !client.cache.peek(client.cacheKey(params))) {
           node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-token.status.refreshing') });
