@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import got, { type Got, HTTPError, RequestError, type Response } from 'got';
+import type { ExtendOptions, Got, Response } from 'got';
 import { M2MError } from './errors.js';
 
 /** TLS material from Node-RED's tls-config node (or any source). */
@@ -57,6 +57,18 @@ export const DEFAULT_TIMEOUT = 30_000;
 const RETRY_STATUS = [429, 502, 503, 504];
 const RETRY_ERRORS = ['ECONNRESET', 'EPIPE', 'ECONNABORTED'];
 
+type GotModule = typeof import('got');
+let gotModule: Promise<GotModule> | undefined;
+
+/**
+ * got is an ES module. Loading it with import() (once, on first use) keeps this
+ * CommonJS package working on every Node 22, including releases before require(esm).
+ */
+function loadGot(): Promise<GotModule> {
+  gotModule ??= import('got');
+  return gotModule;
+}
+
 /**
  * The HTTP client every provider module uses. Built on got: its retry (with
  * Retry-After), timeout and agent options do the work. Redirects are never
@@ -65,7 +77,7 @@ const RETRY_ERRORS = ['ECONNRESET', 'EPIPE', 'ECONNABORTED'];
  */
 export class HttpClient {
   readonly provider: string;
-  private readonly got: Got;
+  private readonly got: Promise<{ got: Got; module: GotModule }>;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly ownAgents: boolean;
 
@@ -77,7 +89,7 @@ export class HttpClient {
       https: options.agent?.https ?? new https.Agent({ keepAlive: true, maxSockets: 64 }),
     };
     const tls = options.tls ?? {};
-    this.got = got.extend({
+    const defaults: ExtendOptions = {
       timeout: { request: options.timeout ?? DEFAULT_TIMEOUT },
       followRedirect: false,
       throwHttpErrors: true,
@@ -101,14 +113,16 @@ export class HttpClient {
         maxRetryAfter: options.maxRetryAfter ?? 60_000,
       },
       headers: { 'user-agent': 'node-red-m2m-auth', accept: 'application/json' },
-    });
+    };
+    this.got = loadGot().then((module) => ({ module, got: module.default.extend(defaults) }));
   }
 
   /** Sends a request and returns the parsed JSON body (or {} for an empty body). */
   async request<T = Record<string, unknown>>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const { got, module } = await this.got;
     let response: Response<string>;
     try {
-      response = await this.got(req.url, {
+      response = await got(req.url, {
         method: req.method,
         headers: req.headers,
         form: req.form,
@@ -117,7 +131,7 @@ export class HttpClient {
         retry: req.retry === false ? { limit: 0 } : {},
       });
     } catch (e) {
-      throw this.toError(e, req);
+      throw this.toError(e, req, module);
     }
     if (response.statusCode >= 300) {
       // followRedirect is off, so a 3xx lands here: never chase it with credentials.
@@ -145,7 +159,7 @@ export class HttpClient {
     return req.what ?? 'request';
   }
 
-  private toError(e: unknown, req: HttpRequest): M2MError {
+  private toError(e: unknown, req: HttpRequest, { HTTPError, RequestError }: GotModule): M2MError {
     const provider = this.provider;
     const what = this.what(req);
     if (e instanceof HTTPError) {
