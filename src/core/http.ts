@@ -1,7 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { ExtendOptions, Got, Response } from 'got';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { M2MError } from './errors.js';
+import { proxyFor, type ProxySettings } from './proxy.js';
+import { addSecret, forgetSecret } from './redact.js';
 
 /** TLS material from Node-RED's tls-config node (or any source). */
 export interface TlsOptions {
@@ -9,6 +12,7 @@ export interface TlsOptions {
   cert?: string | Buffer;
   key?: string | Buffer;
   passphrase?: string;
+  pfx?: string | Buffer;
   /** false only when the user unticks "verify server certificate". */
   rejectUnauthorized?: boolean;
   servername?: string;
@@ -26,8 +30,15 @@ export interface HttpClientOptions {
   /** Longest Retry-After we wait for, ms; a longer one fails the request at once. */
   maxRetryAfter?: number;
   tls?: TlsOptions;
-  /** Agents to use instead of our own keep-alive ones (e.g. a proxy agent). */
-  agent?: { http?: http.Agent; https?: https.Agent };
+  /** A proxy node's settings; without one, HTTP(S)_PROXY / NO_PROXY from the environment. */
+  proxy?: ProxySettings;
+  /** Environment to read proxy variables from (tests). */
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Agents {
+  http: http.Agent;
+  https: https.Agent;
 }
 
 export interface HttpRequest {
@@ -78,28 +89,33 @@ function loadGot(): Promise<GotModule> {
 export class HttpClient {
   readonly provider: string;
   private readonly got: Promise<{ got: Got; module: GotModule }>;
-  private readonly agents: { http: http.Agent; https: https.Agent };
-  private readonly ownAgents: boolean;
+  private readonly direct: Agents;
+  /** Keep-alive agents per proxy URL, made on first use. */
+  private readonly proxied = new Map<string, Agents>();
+  private readonly proxy: ProxySettings;
+  private readonly env: NodeJS.ProcessEnv;
 
   constructor(options: HttpClientOptions) {
     this.provider = options.provider;
-    this.ownAgents = !options.agent;
-    this.agents = {
-      http: options.agent?.http ?? new http.Agent({ keepAlive: true, maxSockets: 64 }),
-      https: options.agent?.https ?? new https.Agent({ keepAlive: true, maxSockets: 64 }),
+    this.proxy = options.proxy ?? {};
+    this.env = options.env ?? process.env;
+    this.direct = {
+      http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+      https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
     };
+    if (this.proxy.url) addSecret(new URL(this.proxy.url).password || undefined);
     const tls = options.tls ?? {};
     const defaults: ExtendOptions = {
       timeout: { request: options.timeout ?? DEFAULT_TIMEOUT },
       followRedirect: false,
       throwHttpErrors: true,
       responseType: 'text',
-      agent: this.agents,
       https: {
         certificateAuthority: tls.ca,
         certificate: tls.cert,
         key: tls.key,
         passphrase: tls.passphrase,
+        pfx: tls.pfx,
         rejectUnauthorized: tls.rejectUnauthorized !== false,
         ...(tls.servername ? { servername: tls.servername } : {}),
       },
@@ -129,6 +145,7 @@ export class HttpClient {
         json: req.json as Record<string, unknown> | undefined,
         searchParams: req.searchParams,
         retry: req.retry === false ? { limit: 0 } : {},
+        agent: this.agentsFor(req.url),
       });
     } catch (e) {
       throw this.toError(e, req, module);
@@ -148,11 +165,34 @@ export class HttpClient {
     };
   }
 
+  /** The agents for a URL: direct, or through the proxy that applies to it. */
+  private agentsFor(url: string): Agents {
+    let proxyUrl: string | undefined;
+    try {
+      proxyUrl = proxyFor(url, this.proxy, this.env);
+    } catch {
+      return this.direct; // not a URL: got reports it
+    }
+    if (!proxyUrl) return this.direct;
+    let agents = this.proxied.get(proxyUrl);
+    if (!agents) {
+      const options = { keepAlive: true, maxSockets: 64, proxy: proxyUrl };
+      agents = { http: new HttpProxyAgent(options), https: new HttpsProxyAgent(options) };
+      this.proxied.set(proxyUrl, agents);
+      addSecret(new URL(proxyUrl).password || undefined);
+    }
+    return agents;
+  }
+
   /** Closes pooled sockets (config node close / redeploy). */
   close(): void {
-    if (!this.ownAgents) return;
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    for (const agents of [this.direct, ...this.proxied.values()]) {
+      agents.http.destroy();
+      agents.https.destroy();
+    }
+    for (const proxyUrl of this.proxied.keys()) forgetSecret(new URL(proxyUrl).password || undefined);
+    if (this.proxy.url) forgetSecret(new URL(this.proxy.url).password || undefined);
+    this.proxied.clear();
   }
 
   private what(req: HttpRequest): string {
@@ -178,6 +218,15 @@ export class HttpClient {
       if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code ?? '') || /certificate/i.test(e.message)) {
         return new M2MError('tls_failed', `${what}: TLS verification of ${provider} failed (${code ?? e.message})`, {
           provider,
+        });
+      }
+      const proxyAnswer = /^Bad response: (\d{3})$/.exec(e.message);
+      if (proxyAnswer) {
+        // hpagent's message when the proxy answers CONNECT with anything but 200.
+        const status = Number(proxyAnswer[1]);
+        return new M2MError('proxy_failed', `${what}: the proxy refused to connect to ${provider} (HTTP ${status})`, {
+          provider,
+          status,
         });
       }
       if (code === 'ECONNREFUSED') {

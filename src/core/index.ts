@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './redact.js';
 export * from './http.js';
+export * from './proxy.js';
 export * from './token.js';
 export * from './token-cache.js';
 export * from './providers/index.js';

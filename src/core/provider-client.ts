@@ -15,7 +15,8 @@ import type { Token } from './token.js';
 
 export interface ProviderClientOptions {
   tls?: HttpClientOptions['tls'];
-  agent?: HttpClientOptions['agent'];
+  proxy?: HttpClientOptions['proxy'];
+  env?: HttpClientOptions['env'];
   /** Retry tuning (tests shorten the backoff). */
   retryLimit?: number;
   backoffLimit?: number;
@@ -56,7 +57,8 @@ export class ProviderClient {
       provider: this.preset.id,
       timeout: settings.timeout,
       tls: options.tls,
-      agent: options.agent,
+      proxy: options.proxy,
+      env: options.env,
       retryLimit: options.retryLimit,
       backoffLimit: options.backoffLimit,
       maxRetryAfter: options.maxRetryAfter,

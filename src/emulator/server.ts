@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { HTML_ERROR_PAGE, parseBasic, parseBearer, type Ctx, type EmulatedProvider, type Route } from './http.js';
 import { PROVIDERS } from './providers/index.js';
@@ -10,6 +11,8 @@ export interface EmulatorOptions {
   host?: string;
   /** Extra providers (tests); the built-in ones are always there. */
   providers?: EmulatedProvider[];
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface Emulator {
@@ -42,7 +45,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const sockets = new Set<import('node:net').Socket>();
   let url = '';
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
@@ -51,7 +54,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         res.destroy();
       }
     });
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, onRequest) : http.createServer(onRequest);
   server.keepAliveTimeout = 5_000;
   server.on('connection', (s) => {
     sockets.add(s);
@@ -226,7 +230,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  url = `http://${host}:${port}`;
+  url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
 
   return {
     url,

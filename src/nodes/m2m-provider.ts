@@ -8,6 +8,7 @@ import {
   toM2MError,
   type ClientAuth,
   type ProviderCredentials,
+  type ProxySettings,
   type TlsOptions,
 } from '@iot-m2m/node-red-auth/core';
 import { numberSetting, type ProviderConfigNode } from './shared.js';
@@ -33,6 +34,28 @@ interface TlsConfigNode extends Node {
   addTLSOptions?(options: TlsOptions): void;
 }
 
+/** Node-RED's own `http proxy` config node. */
+interface HttpProxyNode extends Node<{ username?: string; password?: string }> {
+  url?: string;
+  noproxy?: string[];
+}
+
+/** The proxy node's settings as the core takes them: credentials go into the proxy URL. */
+function proxySettings(node: HttpProxyNode): ProxySettings {
+  if (!node.url) throw new M2MError('invalid_config', 'the selected http proxy node has no URL');
+  let url: URL;
+  try {
+    url = new URL(node.url);
+  } catch {
+    throw new M2MError('invalid_config', 'the selected http proxy node has an invalid URL');
+  }
+  if (node.credentials?.username) {
+    url.username = node.credentials.username;
+    url.password = node.credentials.password ?? '';
+  }
+  return { url: url.href, noProxy: node.noproxy ?? [] };
+}
+
 export = function register(RED: NodeAPI): void {
   function M2MProviderNode(this: ProviderConfigNode & { credentials?: ProviderCredentials }, config: ProviderNodeDef) {
     RED.nodes.createNode(this, config);
@@ -45,6 +68,12 @@ export = function register(RED: NodeAPI): void {
         const tlsNode = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
         if (!tlsNode?.addTLSOptions) throw new M2MError('invalid_config', 'the selected TLS configuration node is missing');
         tlsNode.addTLSOptions(tls);
+      }
+      let proxy: ProxySettings | undefined;
+      if (config.proxy) {
+        const proxyNode = RED.nodes.getNode(config.proxy) as HttpProxyNode | null;
+        if (!proxyNode) throw new M2MError('invalid_config', 'the selected http proxy node is missing');
+        proxy = proxySettings(proxyNode);
       }
       client = new ProviderClient(
         {
@@ -64,7 +93,7 @@ export = function register(RED: NodeAPI): void {
           timeout: numberSetting(config.timeout, 30_000, 100, 600_000),
         },
         this.credentials ?? {},
-        { tls },
+        { tls, proxy },
       );
     } catch (e) {
       problem = toM2MError(e);
