@@ -149,6 +149,14 @@ describe('HTTP client: every failure becomes one M2MError with the right code', 
     assert.equal(err.code, 'connection_refused');
   });
 
+  it('an unresolvable host → dns_failed', async () => {
+    client.close();
+    client = clientFor(emu, 'oauth2', { settings: { tokenUrl: 'http://provider.invalid/oauth2/token' } });
+    const err = await client.getToken().catch((e) => e);
+    assert.equal(err.code, 'dns_failed');
+    assert.equal(err.cause.provider, 'oauth2');
+  });
+
   it('a redirect is not followed with credentials', async () => {
     emu.fault({ route: 'token', status: 302, body: {} });
     const err = await client.getToken().catch((e) => e);
