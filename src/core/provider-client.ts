@@ -3,6 +3,7 @@ import { HttpClient, type HttpClientOptions } from './http.js';
 import {
   getPreset,
   resolveUrls,
+  type EditorField,
   type Preset,
   type ProviderContext,
   type ProviderCredentials,
@@ -81,7 +82,16 @@ export class ProviderClient {
 
   /** The context a preset's functions receive. */
   context(): ProviderContext {
-    return { http: this.http, settings: this.settings, credentials: this.credentials, urls: this.urls };
+    const clientAuth = (this.offers('clientAuth') && this.settings.clientAuth) || this.preset.clientAuth;
+    return { http: this.http, settings: this.settings, credentials: this.credentials, urls: this.urls, clientAuth };
+  }
+
+  /**
+   * Whether the preset uses a setting. A value left behind in a field the preset
+   * hides (say a scope typed under another preset) must not change its requests.
+   */
+  private offers(field: EditorField): boolean {
+    return this.preset.fields.includes(field);
   }
 
   /** Reads a credential (feature modules: UWS login, refresh token). */
@@ -118,7 +128,7 @@ export class ProviderClient {
   /** Fills in the defaults of a token request: the host tenant, the configured scope. */
   normalize(params: TokenParams = {}): TokenParams {
     const tenant = this.preset.tenants ? params.tenant || this.settings.hostTenant || undefined : undefined;
-    const scope = params.scope || this.settings.scope || this.preset.defaultScope || undefined;
+    const scope = params.scope || (this.offers('scope') ? this.settings.scope : undefined) || this.preset.defaultScope || undefined;
     return { tenant, scope };
   }
 

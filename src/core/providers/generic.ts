@@ -1,4 +1,4 @@
-import { clientCredentialsGrant } from './oauth2.js';
+import { clientCredentialsFetch } from './oauth2.js';
 import type { Preset } from './types.js';
 
 /** Any OAuth 2.0 server: client credentials, Basic or form client authentication. */
@@ -11,12 +11,5 @@ export const oauth2: Preset = {
   tenants: false,
   fields: ['scope', 'clientAuth', 'revokeUrl', 'introspectUrl'],
   requires: ['clientId', 'clientSecret'],
-  fetchToken: ({ http, urls, credentials, settings }, params) =>
-    clientCredentialsGrant(http, {
-      tokenUrl: urls.tokenUrl,
-      clientId: credentials.clientId!,
-      clientSecret: credentials.clientSecret!,
-      clientAuth: settings.clientAuth ?? 'basic',
-      scope: params.scope,
-    }),
+  fetchToken: clientCredentialsFetch(),
 };

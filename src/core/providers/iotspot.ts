@@ -1,4 +1,4 @@
-import { clientCredentialsGrant } from './oauth2.js';
+import { clientCredentialsFetch } from './oauth2.js';
 import type { Preset } from './types.js';
 
 /** iotspot on AWS Cognito: Basic plus client_id and scope in the form; access tokens cannot be revoked. */
@@ -13,16 +13,6 @@ export const iotspot: Preset = {
   tenants: false,
   fields: ['scope', 'revokeUrl'],
   requires: ['clientId', 'clientSecret'],
-  fetchToken: ({ http, urls, credentials, settings }, params) => {
-    const clientAuth = settings.clientAuth ?? 'basic';
-    return clientCredentialsGrant(http, {
-      tokenUrl: urls.tokenUrl,
-      clientId: credentials.clientId!,
-      clientSecret: credentials.clientSecret!,
-      clientAuth,
-      scope: params.scope,
-      // Cognito's documented request names the client in the form as well as in Basic.
-      form: clientAuth === 'basic' ? { client_id: credentials.clientId } : undefined,
-    });
-  },
+  // Cognito's documented request names the client in the form as well as in Basic.
+  fetchToken: clientCredentialsFetch((ctx) => (ctx.clientAuth === 'basic' ? { client_id: ctx.credentials.clientId } : undefined)),
 };

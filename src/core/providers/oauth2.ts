@@ -6,7 +6,7 @@
  */
 import type { HttpClient } from '../http.js';
 import { parseTokenResponse, type Token } from '../token.js';
-import type { ClientAuth } from './types.js';
+import type { ClientAuth, Preset, ProviderContext } from './types.js';
 
 /** `Basic base64(id:secret)`, as every provider in PROVIDERS.md expects it. */
 export function basicAuth(clientId: string, clientSecret: string): string {
@@ -63,4 +63,22 @@ export function refreshTokenGrant(
     ...options,
     form: { grant_type: 'refresh_token', refresh_token: options.refreshToken },
   });
+}
+
+/**
+ * The fetchToken of a preset that speaks the plain client-credentials grant with
+ * the account's client id and secret; `form` adds preset-specific fields.
+ */
+export function clientCredentialsFetch(
+  form?: (ctx: ProviderContext) => Record<string, string | undefined> | undefined,
+): Preset['fetchToken'] {
+  return (ctx, params) =>
+    clientCredentialsGrant(ctx.http, {
+      tokenUrl: ctx.urls.tokenUrl,
+      clientId: ctx.credentials.clientId!,
+      clientSecret: ctx.credentials.clientSecret!,
+      clientAuth: ctx.clientAuth,
+      scope: params.scope,
+      form: form?.(ctx),
+    });
 }

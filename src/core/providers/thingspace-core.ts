@@ -1,4 +1,4 @@
-import { clientCredentialsGrant } from './oauth2.js';
+import { clientCredentialsFetch } from './oauth2.js';
 import type { Preset } from './types.js';
 
 /** ThingSpace core device API (v2): 30-day client-credentials tokens, token info, revoke. */
@@ -14,12 +14,5 @@ export const thingspaceCore: Preset = {
   fields: ['revokeUrl', 'introspectUrl'],
   requires: ['clientId', 'clientSecret'],
   // A scope in this grant was answered 400 invalid_scope (seed notes): send one only if the user set it.
-  fetchToken: ({ http, urls, credentials, settings }, params) =>
-    clientCredentialsGrant(http, {
-      tokenUrl: urls.tokenUrl,
-      clientId: credentials.clientId!,
-      clientSecret: credentials.clientSecret!,
-      clientAuth: settings.clientAuth ?? 'basic',
-      scope: params.scope,
-    }),
+  fetchToken: clientCredentialsFetch(),
 };

@@ -1,4 +1,4 @@
-import { clientCredentialsGrant } from './oauth2.js';
+import { clientCredentialsFetch } from './oauth2.js';
 import type { Preset } from './types.js';
 
 /** Verizon ThingSpace: OAuth token (same token for its hour), revoke, M2M session. */
@@ -12,12 +12,5 @@ export const thingspace: Preset = {
   tenants: false,
   fields: ['scope', 'revokeUrl', 'username', 'password'],
   requires: ['clientId', 'clientSecret'],
-  fetchToken: ({ http, urls, credentials, settings }, params) =>
-    clientCredentialsGrant(http, {
-      tokenUrl: urls.tokenUrl,
-      clientId: credentials.clientId!,
-      clientSecret: credentials.clientSecret!,
-      clientAuth: settings.clientAuth ?? 'basic',
-      scope: params.scope,
-    }),
+  fetchToken: clientCredentialsFetch(),
 };

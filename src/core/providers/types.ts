@@ -47,6 +47,8 @@ export interface ProviderContext {
   credentials: ProviderCredentials;
   /** The preset's URLs with the settings' overrides applied. */
   urls: ResolvedUrls;
+  /** How the client authenticates: the setting where the preset offers the choice, else the preset's. */
+  clientAuth: ClientAuth;
 }
 
 export interface ResolvedUrls {

@@ -14,12 +14,12 @@ export const verizonCloud: Preset = {
   tenants: false,
   fields: ['refreshToken'],
   requires: ['clientId', 'clientSecret', 'refreshToken'],
-  fetchToken: ({ http, urls, credentials, settings }) =>
+  fetchToken: ({ http, urls, credentials, clientAuth }) =>
     refreshTokenGrant(http, {
       tokenUrl: urls.tokenUrl,
       clientId: credentials.clientId!,
       clientSecret: credentials.clientSecret!,
-      clientAuth: settings.clientAuth ?? 'basic',
+      clientAuth,
       refreshToken: credentials.refreshToken!,
     }),
 };
