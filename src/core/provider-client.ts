@@ -8,6 +8,7 @@ import {
   type ProviderContext,
   type ProviderCredentials,
   type ProviderSettings,
+  type ResolvedUrls,
   type TokenParams,
 } from './providers/index.js';
 import { addSecret, forgetSecret } from './redact.js';
@@ -47,6 +48,7 @@ export class ProviderClient {
   readonly http: HttpClient;
   readonly cache: TokenCache;
   private credentials: ProviderCredentials;
+  private resolvedUrls?: ResolvedUrls;
   private closed = false;
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
@@ -76,8 +78,10 @@ export class ProviderClient {
   }
 
   /** Every URL of this account, presets filled in. Throws invalid_config for a bad URL. */
-  get urls() {
-    return resolveUrls(this.preset, this.settings);
+  get urls(): ResolvedUrls {
+    // Settings do not change for the life of a client: resolve once.
+    this.resolvedUrls ??= resolveUrls(this.preset, this.settings);
+    return this.resolvedUrls;
   }
 
   /** The context a preset's functions receive. */
@@ -145,8 +149,7 @@ export class ProviderClient {
     if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
     this.requireCredentials();
     const p = this.normalize(params);
-    const ctx = this.context();
-    return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.preset.fetchToken(ctx, p), force);
+    return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.preset.fetchToken(this.context(), p), force);
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */
