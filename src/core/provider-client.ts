@@ -10,7 +10,7 @@ import {
   type TokenParams,
 } from './providers/index.js';
 import { addSecret, forgetSecret } from './redact.js';
-import { TokenCache, type CachedToken } from './token-cache.js';
+import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
 import type { Token } from './token.js';
 
 export interface ProviderClientOptions {
@@ -21,6 +21,8 @@ export interface ProviderClientOptions {
   backoffLimit?: number;
   maxRetryAfter?: number;
   maxEntries?: number;
+  /** How often the cache drops expired tokens without a caller, ms (0: only on demand). */
+  sweepInterval?: number;
   /** Clock for the token cache, for tests. */
   now?: () => number;
 }
@@ -66,6 +68,7 @@ export class ProviderClient {
       maxEntries: options.maxEntries,
       now: options.now,
     });
+    this.cache.startSweep(options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL);
   }
 
   get id(): string {

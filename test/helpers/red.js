@@ -11,9 +11,10 @@ helper.init(require.resolve(runtime, { paths: [path.join(__dirname, '..', '..')]
 
 const providerNode = require('../../nodes/m2m-provider.js');
 const tokenNode = require('../../nodes/m2m-token.js');
+const tenantsNode = require('../../nodes/m2m-tenants.js');
 
 /** Every node module of the package, for helper.load. */
-const ALL = [providerNode, tokenNode];
+const ALL = [providerNode, tokenNode, tenantsNode];
 
 /** Node-RED's version, for test titles. */
 function redVersion() {
