@@ -133,11 +133,16 @@ export class ProviderClient {
    * `force` fetches a new one (msg.refresh).
    */
   async getToken(params: TokenParams = {}, force = false): Promise<CachedToken> {
-    if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
+    this.assertOpen();
     this.requireCredentials();
     const p = this.normalize(params);
     const ctx = this.context();
     return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.preset.fetchToken(ctx, p), force);
+  }
+
+  /** Throws `closed` once the config node stopped (redeploy): a late answer must not fill a dropped cache. */
+  assertOpen(): void {
+    if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */

@@ -173,9 +173,11 @@ export async function fetchTenantTokens(
   let settled = report.cached;
 
   await inParallel(chunk(due, size), concurrency, async (batch) => {
-    report.requests++;
     try {
+      client.assertOpen();
+      report.requests++;
       const tokens = await fetchBatch(ctx, url, batch);
+      client.assertOpen();
       for (const tenant of batch) {
         const token = tokens.get(tenant);
         if (token instanceof M2MError) report.failed.push(failure([tenant], token));

@@ -11,20 +11,34 @@ export const MAX_TENANTS_PER_BATCH = 5;
 /** User tenants the emulator lists until told otherwise. */
 export const DEFAULT_TENANT_COUNT = 12;
 
+/** Batches remembered for tests and the control API. */
+const MAX_BATCH_LOG = 1_000;
+
 /**
  * The user tenants subscribed to the demo application: `tenant00001` … `tenantNNNNN`,
- * generated on demand so that 10,000 of them cost nothing. `withoutToken` lists
- * tenants that are listed but whose token the batch call leaves out of its answer.
+ * generated on demand so that 10,000 of them cost nothing.
  */
 export interface TenantDirectory {
   count: number;
+  /** Tenants that are listed but whose token the batch call leaves out of its answer. */
   withoutToken: Set<string>;
+  /** /oauthTokens waits this long before answering (a slow provider; in-flight requests are counted). */
+  batchDelayMs: number;
+  /** The userTenantIds of recent /oauthTokens requests, oldest first. */
+  batches: string[][];
+  inFlight: number;
+  /** Most /oauthTokens requests seen in flight at once. */
+  maxInFlight: number;
 }
 
 export function tenantDirectory(state: EmulatorState): TenantDirectory {
   return state.extension<TenantDirectory>('insights-hub.tenants', () => ({
     count: DEFAULT_TENANT_COUNT,
     withoutToken: new Set(),
+    batchDelayMs: 0,
+    batches: [],
+    inFlight: 0,
+    maxInFlight: 0,
   }));
 }
 
@@ -114,7 +128,7 @@ export const insightsHub: EmulatedProvider = {
       method: 'POST',
       path: `${TMS}/oauthTokens`,
       name: 'oauthTokens',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const call = tokenCall(ctx);
         if (!call) return;
         const { appName, appVersion, hostTenantId, userTenantIds } = call.body;
@@ -129,6 +143,15 @@ export const insightsHub: EmulatedProvider = {
         }
         if (!knownApp(ctx, appName, appVersion, hostTenantId)) return;
         const dir = tenantDirectory(ctx.state);
+        dir.batches.push(userTenantIds as string[]);
+        if (dir.batches.length > MAX_BATCH_LOG) dir.batches.shift();
+        dir.inFlight++;
+        dir.maxInFlight = Math.max(dir.maxInFlight, dir.inFlight);
+        try {
+          if (dir.batchDelayMs > 0) await new Promise((r) => setTimeout(r, dir.batchDelayMs));
+        } finally {
+          dir.inFlight--;
+        }
         const oauthTokens = [...new Set(userTenantIds as string[])]
           .filter((id) => (isListed(dir, id) || id === DEMO.hostTenant) && !dir.withoutToken.has(id))
           .map((id) => ({ userTenantId: id, token: issueTenantToken(ctx, call.clientId, appName as string, id) }));
@@ -162,13 +185,13 @@ export const insightsHub: EmulatedProvider = {
       },
     },
     {
-      // POST /_emulator/insights-hub/tenants {count, withoutToken: [ids]}: how many tenants to list.
+      // POST /_emulator/insights-hub/tenants {count, withoutToken: [ids], batchDelayMs}: the tenant list and batch behaviour.
       method: 'POST',
       path: '/tenants',
       name: 'control:tenants',
       handler: (ctx) => {
         const dir = tenantDirectory(ctx.state);
-        const { count, withoutToken } = ctx.body as { count?: unknown; withoutToken?: unknown };
+        const { count, withoutToken, batchDelayMs } = ctx.body as { count?: unknown; withoutToken?: unknown; batchDelayMs?: unknown };
         if (count !== undefined) {
           if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 1_000_000) {
             return ctx.json(400, { error: 'invalid_request', error_description: 'count must be an integer from 0 to 1000000' });
@@ -181,7 +204,19 @@ export const insightsHub: EmulatedProvider = {
           }
           dir.withoutToken = new Set(withoutToken);
         }
-        ctx.json(200, { count: dir.count, withoutToken: [...dir.withoutToken] });
+        if (batchDelayMs !== undefined) {
+          if (typeof batchDelayMs !== 'number' || !(batchDelayMs >= 0 && batchDelayMs <= 60_000)) {
+            return ctx.json(400, { error: 'invalid_request', error_description: 'batchDelayMs must be a number from 0 to 60000' });
+          }
+          dir.batchDelayMs = batchDelayMs;
+        }
+        ctx.json(200, {
+          count: dir.count,
+          withoutToken: [...dir.withoutToken],
+          batchDelayMs: dir.batchDelayMs,
+          batches: dir.batches.length,
+          maxInFlight: dir.maxInFlight,
+        });
       },
     },
     whoamiRoute(),
