@@ -104,6 +104,7 @@ export = function register(RED: NodeAPI): void {
     const parts = { ...(msg.parts ? { parts: msg.parts } : {}), id: RED.util.generateId(), type: 'array', count: tenants.length, len: 1 };
     return tenants.map((tenant, index) => {
       const out = RED.util.cloneMessage(base) as Record<string, unknown>;
+      out._msgid = RED.util.generateId();
       out.payload = tenant;
       out.tenant = tenant;
       out.parts = { ...parts, index };
