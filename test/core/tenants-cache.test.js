@@ -1,26 +1,10 @@
 'use strict';
 const assert = require('node:assert/strict');
 const sinon = require('sinon');
-const { startEmulator, DEMO } = require('../../dist/emulator/index.js');
+const { startEmulator } = require('../../dist/emulator/index.js');
 const { tenantDirectory, tenantId } = require('../../dist/emulator/providers/insights-hub.js');
-const { ProviderClient, TokenCache, fetchTenantTokens, secretCount, DEFAULT_SWEEP_INTERVAL } = require('../../dist/core/index.js');
-
-function insightsHub(emu, options = {}) {
-  return new ProviderClient(
-    {
-      preset: 'insights-hub',
-      baseUrl: emu.baseUrl('insights-hub'),
-      appName: DEMO.appName,
-      appVersion: DEMO.appVersion,
-      hostTenant: DEMO.hostTenant,
-      timeout: 2000,
-    },
-    { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret },
-    { backoffLimit: 20, ...options },
-  );
-}
-
-const ids = (n) => Array.from({ length: n }, (_, i) => tenantId(i));
+const { TokenCache, fetchTenantTokens, secretCount, DEFAULT_SWEEP_INTERVAL } = require('../../dist/core/index.js');
+const { insightsHubClient: insightsHub, tenantIds: ids } = require('./tenants-fixtures.js');
 
 function token(value, lifetimeMs, now = Date.now()) {
   return { accessToken: value, tokenType: 'Bearer', obtainedAt: now, expiresAt: now + lifetimeMs, expirySource: 'expires_in' };

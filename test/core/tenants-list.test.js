@@ -3,33 +3,7 @@ const assert = require('node:assert/strict');
 const { startEmulator, DEMO } = require('../../dist/emulator/index.js');
 const { tenantDirectory, TMS, insightsHub: { routes: insightsHubRoutes } } = require('../../dist/emulator/providers/insights-hub.js');
 const { ProviderClient, HttpClient, listTenants, tokenManagerUrl } = require('../../dist/core/index.js');
-
-/** An Insights Hub account on the emulator. */
-function insightsHub(emu, settings = {}, credentials = {}, options = {}) {
-  return new ProviderClient(
-    {
-      preset: 'insights-hub',
-      baseUrl: emu.baseUrl('insights-hub'),
-      appName: DEMO.appName,
-      appVersion: DEMO.appVersion,
-      hostTenant: DEMO.hostTenant,
-      timeout: 2000,
-      ...settings,
-    },
-    { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret, ...credentials },
-    { backoffLimit: 20, ...options },
-  );
-}
-
-/** Insights Hub's error shape (PROVIDERS.md: `errors[]`, unconfirmed) for a throttled call. */
-const THROTTLED = { errors: [{ code: 'mdsp.core.generic.tooManyRequests', logref: 'emulator', message: 'too many requests' }] };
-
-/** Everything the emulator ever issued, and the credentials: none may appear in `text`. */
-function assertNoSecret(emu, text) {
-  for (const token of emu.state.tokens.keys()) assert.ok(!text.includes(token), 'an issued token leaked');
-  assert.ok(!text.includes(DEMO.clientSecret), 'the client secret leaked');
-  assert.ok(!text.includes(Buffer.from(`${DEMO.clientId}:${DEMO.clientSecret}`).toString('base64')), 'the X-SPACE-AUTH-KEY leaked');
-}
+const { insightsHubClient: insightsHub, THROTTLED, assertNoSecret } = require('./tenants-fixtures.js');
 
 /**
  * Insights Hub again under /spy: records each list request's query and Authorization,

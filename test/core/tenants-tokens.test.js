@@ -1,27 +1,10 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { startEmulator, DEMO } = require('../../dist/emulator/index.js');
-const { tenantDirectory, tenantId } = require('../../dist/emulator/providers/insights-hub.js');
+const { tenantDirectory } = require('../../dist/emulator/providers/insights-hub.js');
 const { ProviderClient, fetchTenantTokens, listTenants } = require('../../dist/core/index.js');
+const { insightsHubClient: insightsHub, tenantIds: ids, THROTTLED } = require('./tenants-fixtures.js');
 
-function insightsHub(emu, settings = {}, credentials = {}, options = {}) {
-  return new ProviderClient(
-    {
-      preset: 'insights-hub',
-      baseUrl: emu.baseUrl('insights-hub'),
-      appName: DEMO.appName,
-      appVersion: DEMO.appVersion,
-      hostTenant: DEMO.hostTenant,
-      timeout: 2000,
-      ...settings,
-    },
-    { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret, ...credentials },
-    { backoffLimit: 20, ...options },
-  );
-}
-
-const ids = (n, from = 0) => Array.from({ length: n }, (_, i) => tenantId(from + i));
-const THROTTLED = { errors: [{ code: 'mdsp.core.generic.tooManyRequests', logref: 'emulator', message: 'too many requests' }] };
 
 describe('core: fetchTenantTokens (Insights Hub /oauthTokens)', function () {
   let emu;

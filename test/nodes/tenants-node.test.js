@@ -3,12 +3,12 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { startEmulator } = require('../../dist/emulator/index.js');
-const { tenantDirectory, tenantId } = require('../../dist/emulator/providers/insights-hub.js');
+const { tenantDirectory } = require('../../dist/emulator/providers/insights-hub.js');
 const { helper, ALL, collect, redVersion } = require('../helpers/red.js');
-const { providerDef, demoCredentials, DEMO } = require('../helpers/fixtures.js');
+const { providerDef, demoCredentials } = require('../helpers/fixtures.js');
+const { tenantIds: ids, assertNoSecret } = require('../core/tenants-fixtures.js');
 
 const LOCALES = path.join(__dirname, '..', '..', 'nodes', 'locales', 'en-US');
-const ids = (n) => Array.from({ length: n }, (_, i) => tenantId(i));
 
 /**
  * The test helper's RED._ returns the bare key; these tests read status and warning
@@ -59,12 +59,6 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
   /** The error the node handed to done(err), i.e. what a Catch node would get. */
   function nextError(node) {
     return new Promise((resolve) => node.on('call:error', (c) => resolve(c.args[0])));
-  }
-
-  function assertNoSecret(text) {
-    for (const token of emu.state.tokens.keys()) assert.ok(!text.includes(token), 'an issued token leaked');
-    assert.ok(!text.includes(DEMO.clientSecret), 'the client secret leaked');
-    assert.ok(!text.includes(Buffer.from(`${DEMO.clientId}:${DEMO.clientSecret}`).toString('base64')), 'the X-SPACE-AUTH-KEY leaked');
   }
 
   it('lists 250 tenants across 3 pages into msg.payload, keeping the input message', async () => {
@@ -168,7 +162,7 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
     const { token, fromCache } = await client().getToken({ tenant: failed[0].tenants[0] });
     assert.equal(fromCache, false);
     assert.equal(emu.state.valid(token.accessToken).tenant, failed[0].tenants[0]);
-    assertNoSecret(JSON.stringify({ msg, seen }));
+    assertNoSecret(emu, JSON.stringify({ msg, seen }));
   });
 
   it('a tenant missing from the batch answer is reported', async () => {
@@ -201,7 +195,7 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
       const error = nextError(node);
       node.receive({ payload: 1 });
       const err = await error;
-      assertNoSecret(JSON.stringify({ message: err.message, cause: err.cause, stack: err.stack, seen }));
+      assertNoSecret(emu, JSON.stringify({ message: err.message, cause: err.cause, stack: err.stack, seen }));
       return { err, seen };
     }
 
@@ -289,7 +283,7 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
     const got = collect(out);
     node.receive({});
     const [msg] = await got;
-    assertNoSecret(JSON.stringify({ msg, seen }));
+    assertNoSecret(emu, JSON.stringify({ msg, seen }));
     assert.ok(emu.state.tokens.size >= 12, 'tokens were issued, and none of them appears');
   });
 });
