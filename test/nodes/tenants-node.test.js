@@ -165,6 +165,23 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
     assertNoSecret(emu, JSON.stringify({ msg, seen }));
   });
 
+  it('m2m-token with msg.tenant works for any tenant: one /oauth/token when not cached, then cache hits', async () => {
+    await load({}, { withToken: true });
+    const tok = helper.getNode('tok');
+    const out = helper.getNode('out');
+    const got = collect(out, 2);
+    tok.receive({ tenant: 'acme-plant-7' });
+    await new Promise((r) => setTimeout(r, 50));
+    tok.receive({ tenant: 'acme-plant-7' });
+    const [first, second] = await got;
+    assert.equal(first.token.fromCache, false);
+    assert.equal(second.token.fromCache, true);
+    assert.equal(first.token.tenant, 'acme-plant-7');
+    assert.equal(emu.state.valid(first.headers.Authorization.replace(/^Bearer /, '')).tenant, 'acme-plant-7');
+    assert.equal(emu.count('insights-hub', 'token'), 1);
+    assert.equal(emu.count('insights-hub', 'oauthTokens'), 0);
+  });
+
   it('a tenant missing from the batch answer is reported', async () => {
     tenantDirectory(emu.state).withoutToken = new Set(['tenant00003', 'tenant00011']);
     const { node, out, seen } = await load({ withTokens: true });
