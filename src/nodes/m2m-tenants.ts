@@ -44,11 +44,11 @@ export = function register(RED: NodeAPI): void {
         lastStatus = 0;
         progress('listing', {});
         const { tenants, pages } = await listTenants(client, {
-          onPage: (page, total, count) => progress('page', { page, total: total ?? '?', count }),
+          onPage: (page, total) => progress('page', { page, total: total ?? '?' }),
         });
 
         let tokens: TenantTokenReport | undefined;
-        if (config.withTokens === true && tenants.length > 0) {
+        if (config.withTokens === true) {
           lastStatus = 0;
           tokens = await fetchTenantTokens(client, tenants, {
             batchSize,
