@@ -294,13 +294,15 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
     assert.equal(helper.getNode('prov').client().cache.size, 151);
   });
 
-  it('no token, secret or Basic header in any output, status or warning', async () => {
+  it('no token, secret or Basic header in any output, status, warning or log line', async () => {
     tenantDirectory(emu.state).withoutToken = new Set(['tenant00001']);
     const { node, out, seen } = await load({ withTokens: true });
     const got = collect(out);
     node.receive({});
     const [msg] = await got;
-    assertNoSecret(emu, JSON.stringify({ msg, seen }));
+    const logged = helper.log().args.map((a) => JSON.stringify(a));
+    assert.ok(logged.some((line) => line.includes('tenant00001')), 'the warning reached the log');
+    assertNoSecret(emu, JSON.stringify({ msg, seen, logged }));
     assert.ok(emu.state.tokens.size >= 12, 'tokens were issued, and none of them appears');
   });
 });
