@@ -58,6 +58,21 @@ export interface HttpRequest {
   what?: string;
 }
 
+/** A GET whose answer comes in pages (see HttpClient.paginate). */
+export interface HttpPagesRequest<T> {
+  url: string;
+  headers?: Record<string, string>;
+  /** Query parameters of the first page. */
+  searchParams: Record<string, string | number>;
+  what?: string;
+  /** The items of one page's parsed body; throws an M2MError when the body has the wrong shape. */
+  items(body: unknown): T[];
+  /** Query parameters of the page after this one, or false when this page was the last. */
+  next(body: unknown, items: T[]): Record<string, string | number> | false;
+  /** Most pages to follow; a provider still saying "more" after that is an error, not an endless loop. */
+  maxPages?: number;
+}
+
 export interface HttpResponse<T = unknown> {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -150,14 +165,7 @@ export class HttpClient {
     } catch (e) {
       throw this.toError(e, req, module);
     }
-    if (response.statusCode >= 300) {
-      // followRedirect is off, so a 3xx lands here: never chase it with credentials.
-      throw new M2MError(
-        `http_${response.statusCode}`,
-        `${this.what(req)} was redirected (HTTP ${response.statusCode}); redirects are not followed for requests that carry credentials`,
-        { status: response.statusCode, provider: this.provider },
-      );
-    }
+    if (response.statusCode >= 300) throw redirected(response, this.provider, this.what(req));
     return {
       status: response.statusCode,
       headers: response.headers,
@@ -184,6 +192,49 @@ export class HttpClient {
     return agents;
   }
 
+  /**
+   * Follows every page of a GET with got's pagination (same retry, timeout and
+   * error mapping as `request`), yielding each page's items as the page arrives:
+   * only one page's body is held at a time.
+   */
+  async *paginate<T>(req: HttpPagesRequest<T>): AsyncGenerator<T, void, undefined> {
+    const what = this.what(req);
+    const maxPages = req.maxPages ?? 10_000;
+    let body: unknown;
+    let pages = 0;
+    const { got, module } = await this.got;
+    const items = got.paginate<T, string>(req.url, {
+      method: 'GET',
+      headers: req.headers,
+      searchParams: req.searchParams,
+      agent: this.agentsFor(req.url),
+      pagination: {
+        transform: (response) => {
+          if (response.statusCode >= 300) throw redirected(response, this.provider, what);
+          body = parseBody(response, this.provider, what);
+          pages++;
+          return req.items(body);
+        },
+        paginate: ({ currentItems }) => {
+          const next = req.next(body, currentItems);
+          if (next === false) return false;
+          if (pages >= maxPages) {
+            throw new M2MError('too_many_pages', `${what}: ${this.provider} still had more after ${maxPages} pages`, {
+              provider: this.provider,
+            });
+          }
+          return { searchParams: next };
+        },
+        requestLimit: Number.MAX_SAFE_INTEGER,
+      },
+    });
+    try {
+      yield* items;
+    } catch (e) {
+      throw this.toError(e, req, module);
+    }
+  }
+
   /** Closes pooled sockets (config node close / redeploy). */
   close(): void {
     for (const agents of [this.direct, ...this.proxied.values()]) {
@@ -195,11 +246,11 @@ export class HttpClient {
     this.proxied.clear();
   }
 
-  private what(req: HttpRequest): string {
+  private what(req: { what?: string }): string {
     return req.what ?? 'request';
   }
 
-  private toError(e: unknown, req: HttpRequest, { HTTPError, RequestError }: GotModule): M2MError {
+  private toError(e: unknown, req: { what?: string }, { HTTPError, RequestError }: GotModule): M2MError {
     const provider = this.provider;
     const what = this.what(req);
     if (e instanceof HTTPError) {
@@ -242,6 +293,15 @@ export class HttpClient {
       provider,
     });
   }
+}
+
+/** followRedirect is off, so a 3xx arrives as an answer: never chase it with credentials. */
+function redirected(response: Response<string>, provider: string, what: string): M2MError {
+  return new M2MError(
+    `http_${response.statusCode}`,
+    `${what} was redirected (HTTP ${response.statusCode}); redirects are not followed for requests that carry credentials`,
+    { status: response.statusCode, provider },
+  );
 }
 
 function contentType(response: Response<string>): string {

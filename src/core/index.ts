@@ -8,3 +8,4 @@ export * from './token-cache.js';
 export * from './providers/index.js';
 export * from './provider-client.js';
 export * from './validate.js';
+export * from './tenants.js';

@@ -12,7 +12,7 @@ import {
   type TokenParams,
 } from './providers/index.js';
 import { addSecret, forgetSecret } from './redact.js';
-import { TokenCache, type CachedToken } from './token-cache.js';
+import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
 import type { Token } from './token.js';
 
 export interface ProviderClientOptions {
@@ -24,6 +24,8 @@ export interface ProviderClientOptions {
   backoffLimit?: number;
   maxRetryAfter?: number;
   maxEntries?: number;
+  /** How often the cache drops expired tokens without a caller, ms (0: only on demand). */
+  sweepInterval?: number;
   /** Clock for the token cache, for tests. */
   now?: () => number;
 }
@@ -71,6 +73,7 @@ export class ProviderClient {
       maxEntries: options.maxEntries,
       now: options.now,
     });
+    this.cache.startSweep(options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL);
   }
 
   get id(): string {
@@ -146,10 +149,15 @@ export class ProviderClient {
    * `force` fetches a new one (msg.refresh).
    */
   async getToken(params: TokenParams = {}, force = false): Promise<CachedToken> {
-    if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
+    this.assertOpen();
     this.requireCredentials();
     const p = this.normalize(params);
     return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.preset.fetchToken(this.context(), p), force);
+  }
+
+  /** Throws `closed` once the config node stopped (redeploy): a late answer must not fill a dropped cache. */
+  assertOpen(): void {
+    if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */

@@ -24,6 +24,8 @@ interface Entry {
 
 export const DEFAULT_REFRESH_MARGIN = 60_000;
 export const DEFAULT_MAX_ENTRIES = 10_000;
+/** How often expired entries are swept without a caller, ms. */
+export const DEFAULT_SWEEP_INTERVAL = 60_000;
 
 /**
  * Tokens of one provider account, one entry per key (tenant and scope).
@@ -33,7 +35,8 @@ export const DEFAULT_MAX_ENTRIES = 10_000;
  *   the old token is still valid, the old token is served and the next call tries again.
  * - A failed fetch is not cached: the next call fetches afresh.
  * - `invalidate` drops a token the provider rejected (401).
- * - Expired entries are swept; the map never grows past `maxEntries`.
+ * - Expired entries are swept (on demand, and periodically once `startSweep` ran);
+ *   the map never grows past `maxEntries`.
  */
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
@@ -42,6 +45,7 @@ export class TokenCache {
   private readonly maxEntries: number;
   private readonly now: () => number;
   private closed = false;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: TokenCacheOptions = {}) {
     this.margin = Math.max(0, options.refreshMargin ?? DEFAULT_REFRESH_MARGIN);
@@ -67,6 +71,12 @@ export class TokenCache {
       return undefined;
     }
     return entry.token;
+  }
+
+  /** Whether `get` would answer from the cache without a request (a token not yet due for renewal). */
+  isFresh(key: string): boolean {
+    const entry = this.entries.get(key);
+    return entry !== undefined && this.now() < entry.renewAt;
   }
 
   /**
@@ -107,6 +117,7 @@ export class TokenCache {
 
   /** Stores a token obtained elsewhere (e.g. a batch of tenant tokens). */
   set(key: string, token: Token): void {
+    if (this.closed) return;
     const old = this.entries.get(key);
     if (old) this.drop(key, old);
     const lifetime = Math.max(0, token.expiresAt - token.obtainedAt);
@@ -150,6 +161,23 @@ export class TokenCache {
     return removed;
   }
 
+  /**
+   * Sweeps expired entries every `interval` ms, so tokens of tenants nobody asks
+   * for again do not stay in memory until the map is full. The timer is unref'd
+   * (it never keeps the process alive) and stops on `close`.
+   */
+  startSweep(interval = DEFAULT_SWEEP_INTERVAL): void {
+    this.stopSweep();
+    if (this.closed || !(interval > 0)) return;
+    this.sweeper = setInterval(() => this.sweep(), interval);
+    this.sweeper.unref?.();
+  }
+
+  stopSweep(): void {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
   /** Every key with a live token. */
   keys(): string[] {
     return [...this.entries.keys()];
@@ -162,6 +190,7 @@ export class TokenCache {
   /** Clears and refuses to store results of fetches still in flight. */
   close(): void {
     this.closed = true;
+    this.stopSweep();
     this.clear();
     this.inflight.clear();
   }
