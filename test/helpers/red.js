@@ -11,9 +11,12 @@ helper.init(require.resolve(runtime, { paths: [path.join(__dirname, '..', '..')]
 
 const providerNode = require('../../nodes/m2m-provider.js');
 const tokenNode = require('../../nodes/m2m-token.js');
+const sessionNode = require('../../nodes/m2m-session.js');
+const deviceNode = require('../../nodes/m2m-device.js');
+const revokeNode = require('../../nodes/m2m-revoke.js');
 
 /** Every node module of the package, for helper.load. */
-const ALL = [providerNode, tokenNode];
+const ALL = [providerNode, tokenNode, sessionNode, deviceNode, revokeNode];
 
 /** Node-RED's version, for test titles. */
 function redVersion() {

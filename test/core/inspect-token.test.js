@@ -1,0 +1,88 @@
+'use strict';
+const assert = require('node:assert/strict');
+const { startEmulator } = require('../../dist/emulator/index.js');
+const { rfcTokenAdmin } = require('../../dist/emulator/providers/token-admin.js');
+const { core, client, counts } = require('../helpers/session-fixtures.js');
+
+const { introspectToken } = core;
+
+describe('inspect (token info / introspection)', function () {
+  let emu;
+  const clients = [];
+  before(async () => {
+    emu = await startEmulator({ providers: [rfcTokenAdmin] });
+  });
+  after(() => emu.close());
+  beforeEach(() => emu.reset());
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  function make(preset, extra) {
+    const c = client(emu, preset, extra);
+    clients.push(c);
+    return c;
+  }
+
+  it('ThingSpace core: GET /oauth2/token/info, the answer without the token', async () => {
+    const c = make('thingspace-core');
+    const info = await introspectToken(c);
+    const { token } = await c.getToken();
+    assert.equal(info.grant_type, 'client_credentials');
+    assert.equal(info.expires_in, 2_592_000);
+    assert.equal(info.credentialstype, 'ts.credential');
+    assert.ok(!Number.isNaN(Date.parse(info.created_at)));
+    assert.ok(!JSON.stringify(info).includes(token.accessToken));
+    assert.deepEqual(counts(emu, 'thingspace-core'), { token: 1, 'token-info': 1 });
+  });
+
+  it('ThingSpace core: an unknown (revoked elsewhere) token is the provider\'s server_error', async () => {
+    const c = make('thingspace-core');
+    const { token } = await c.getToken();
+    emu.state.tokens.get(token.accessToken).revoked = true;
+    await assert.rejects(introspectToken(c), (e) => {
+      assert.equal(e.code, 'server_error');
+      assert.match(e.cause.error_description, /Failed to load accessData/);
+      assert.ok(!e.message.includes(token.accessToken));
+      return true;
+    });
+  });
+
+  it('a 200 answer carrying an OAuth error is an error; a non-object answer is invalid_response', async () => {
+    const c = make('thingspace-core');
+    emu.fault({ provider: 'thingspace-core', route: 'token-info', body: { error: 'server_error', error_description: 'nope' } });
+    await assert.rejects(introspectToken(c), (e) => e.code === 'server_error' && e.cause.error_description === 'nope');
+    emu.fault({ provider: 'thingspace-core', route: 'token-info', body: [1, 2] });
+    await assert.rejects(introspectToken(c), { code: 'invalid_response' });
+    emu.fault({ provider: 'thingspace-core', route: 'token-info', status: 400, html: true });
+    await assert.rejects(introspectToken(c), { code: 'http_400' });
+  });
+
+  it('generic OAuth 2.0: RFC 7662 at the Token info URL; active, then inactive once revoked', async () => {
+    const c = make('oauth2', { settings: { introspectUrl: `${emu.url}/oauth2-admin/introspect`, clientAuth: 'body' } });
+    const info = await introspectToken(c);
+    assert.equal(info.active, true);
+    assert.equal(info.token_type, 'Bearer');
+    assert.ok(info.exp > Date.now() / 1000);
+    assert.equal(info.client_id, '[redacted]', 'the client id is a credential: masked');
+    const { token } = await c.getToken();
+    emu.state.tokens.get(token.accessToken).revoked = true;
+    assert.deepEqual(await introspectToken(c), { active: false });
+    assert.equal(emu.count('oauth2-admin', 'introspect'), 2);
+  });
+
+  it('removes any copy of the token value from the answer', async () => {
+    const c = make('oauth2', { settings: { introspectUrl: `${emu.url}/oauth2-admin/introspect` } });
+    const { token } = await c.getToken();
+    emu.fault({ provider: 'oauth2-admin', route: 'introspect', body: { active: true, token: token.accessToken, jti: `x${token.accessToken}`, list: [token.accessToken, 'a'], sub: 'svc' } });
+    const info = await introspectToken(c);
+    assert.deepEqual(info, { active: true, list: ['a'], sub: 'svc' });
+  });
+
+  it('providers without a token info endpoint: not_supported, no request', async () => {
+    for (const preset of ['thingspace', 'iotspot']) {
+      const c = make(preset);
+      await assert.rejects(introspectToken(c), (e) => e.code === 'not_supported' && /Token info URL/.test(e.message));
+    }
+    assert.equal(emu.state.log.length, 0);
+  });
+});
