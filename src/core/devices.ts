@@ -152,7 +152,6 @@ async function mapLimit<T>(items: T[], limit: number, run: (item: T) => Promise<
 function notFound(client: ProviderClient, id: string): M2MError {
   return new M2MError('device_not_found', `device ${id} is not in the M2M device list of this account`, {
     provider: client.id,
-    status: 404,
   });
 }
 

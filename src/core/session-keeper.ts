@@ -92,30 +92,31 @@ function text(e: M2MError): string {
   return [c.error, c.errorCode, c.error_description].filter(Boolean).join(' ');
 }
 
-/** A 401 that is about the OAuth bearer token (an OAuth error body, or none), not the session. */
-export function isBearerRejected(e: unknown): boolean {
-  if (!(e instanceof M2MError) || e.status !== 401) return false;
-  if (e.cause.errorCode) return false;
-  return !/session/i.test(text(e));
+/** A 401 that names the OAuth bearer token (`error: "invalid_token"`): a new token helps, a new session does not. */
+export function isTokenRejected(e: unknown): boolean {
+  return e instanceof M2MError && e.status === 401 && e.cause.error === 'invalid_token';
 }
 
 /**
  * "Session expired" as PROVIDERS.md says to recognize it: the exact code is unconfirmed,
- * so a 401 that is not about the bearer token, or any error whose code or message speaks
- * of an expired or invalid session (token), e.g. errorCode "SessionToken.Expired".
+ * so any error whose code or message speaks of an expired or invalid session (token),
+ * e.g. errorCode "SessionToken.Expired", or a 401 that does not name the bearer token.
  */
 export function isSessionExpired(e: unknown): boolean {
   if (!(e instanceof M2MError)) return false;
   if (e.code === 'session_expired') return true;
   const t = text(e);
   if (/session/i.test(t) && /(expire|invalid|not\s*found|unknown|timed?\s*out)/i.test(t)) return true;
-  return e.status === 401 && !isBearerRejected(e);
+  return e.status === 401 && !isTokenRejected(e);
 }
 
-/** A login the platform refused on its merits (bad UWS credentials, locked account): counts toward the lockout. */
+/**
+ * A login the platform refused (bad UWS credentials, locked account, a malformed request):
+ * counts toward the lockout. Only an explicit invalid_token 401 is known not to be about the
+ * credentials; an empty 401 counts, to be safe.
+ */
 function isLoginRejected(e: unknown): boolean {
-  if (!(e instanceof M2MError) || e.status === undefined) return false;
-  if (isBearerRejected(e)) return false;
+  if (!(e instanceof M2MError) || e.status === undefined || isTokenRejected(e)) return false;
   return e.status === 400 || e.status === 401 || e.status === 403;
 }
 
@@ -146,9 +147,8 @@ export class SessionKeeper {
   private failures = 0;
   private failedFor: string | undefined;
   private lastRejection: M2MError | undefined;
+  /** Nodes using the session, with the lockout threshold each asked for. */
   private readonly users = new Map<string, number | undefined>();
-  /** Logins sent (tests and status). */
-  logins = 0;
 
   constructor(client: ProviderClient, options: SessionKeeperOptions = {}) {
     requireThingSpace(client);
@@ -221,8 +221,8 @@ export class SessionKeeper {
   }
 
   /**
-   * Runs one M2M API call with both headers. A 401 about the bearer token: one new
-   * token, one retry. "Session expired": one re-login, one retry. Nothing more.
+   * Runs one M2M API call with both headers. A 401 invalid_token: one new token, one
+   * retry. "Session expired": one re-login, one retry. Nothing more.
    */
   async call<T>(run: (headers: SessionHeaders) => Promise<T>): Promise<T> {
     let session = await this.ensure();
@@ -231,21 +231,21 @@ export class SessionKeeper {
       this.touch(session);
       return result;
     } catch (e) {
-      if (isBearerRejected(e)) {
-        this.client.invalidate({}, session.bearer);
-        const result = await run(await this.headersOf(session));
-        this.touch(session);
-        return result;
+      const tokenRejected = isTokenRejected(e);
+      if (!tokenRejected && !isSessionExpired(e)) throw e;
+      // A 401 without an M2M error code may be about either token: drop the bearer token as well.
+      const ambiguous = (e as M2MError).status === 401 && !(e as M2MError).cause.errorCode;
+      if (tokenRejected || ambiguous) this.client.invalidate({}, session.bearer);
+      if (!tokenRejected) {
+        this.drop(session);
+        session = await this.ensure();
       }
-      if (!isSessionExpired(e)) throw e;
-      this.drop(session);
-      session = await this.ensure();
       try {
         const result = await run(await this.headersOf(session));
         this.touch(session);
         return result;
       } catch (again) {
-        if (!isSessionExpired(again)) throw again;
+        if (tokenRejected || !isSessionExpired(again)) throw again;
         this.drop(session);
         const err = toM2MError(again, this.client.id);
         throw new M2MError(
@@ -361,9 +361,8 @@ export class SessionKeeper {
     const username = this.client.credential('username')!;
     const password = this.client.credential('password')!;
     let { token } = await this.client.getToken();
-    const send = (bearer: string) => {
-      this.logins++;
-      return this.client.http.request<Record<string, unknown>>({
+    const send = (bearer: string) =>
+      this.client.http.request<Record<string, unknown>>({
         method: 'POST',
         url: this.url(M2M_LOGIN_PATH),
         headers: { authorization: `Bearer ${bearer}` },
@@ -372,14 +371,13 @@ export class SessionKeeper {
         retry: false,
         what: 'M2M session login',
       });
-    };
     let body: Record<string, unknown>;
     try {
       try {
         ({ body } = await send(token.accessToken));
       } catch (e) {
         // The gateway refused the bearer token, so the UWS credentials were never checked: new token, once.
-        if (!isBearerRejected(e)) throw e;
+        if (!isTokenRejected(e)) throw e;
         this.client.invalidate({}, token.accessToken);
         ({ token } = await this.client.getToken());
         ({ body } = await send(token.accessToken));

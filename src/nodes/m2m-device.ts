@@ -31,7 +31,8 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const api: DeviceApi = config.api === 'm2m' ? 'm2m' : 'core';
-    const interval = numberSetting(config.interval, 0, 0, MAX_INTERVAL_S);
+    // Polling faster than once a second would only hammer the provider.
+    const interval = numberSetting(config.interval, 0, 0, MAX_INTERVAL_S) > 0 ? numberSetting(config.interval, 0, 1, MAX_INTERVAL_S) : 0;
     let keeper: SessionKeeper | undefined;
     let closed = false;
     let polling = false;

@@ -1,6 +1,5 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { startEmulator } = require('../../dist/emulator/index.js');
 const {
   core,
   m2mState,
@@ -8,33 +7,21 @@ const {
   TRACKERS,
   SEED_UUID,
   SEED_IMEI,
-  client,
+  emulatorSuite,
   counts,
   assertNoSecrets,
   emulatorSecrets,
 } = require('../helpers/session-fixtures.js');
 
-const { readDevices, readCoreDevice, listM2MDevices, parseDeviceId, findSessionKeeper } = core;
+const { readDevices, readCoreDevice, listM2MDevices, parseDeviceId } = core;
 
 describe('device read (core API and M2M device list)', function () {
+  const suite = emulatorSuite();
   let emu;
-  const clients = [];
-  before(async () => {
-    emu = await startEmulator();
+  beforeEach(() => {
+    emu = suite.emu;
   });
-  after(() => emu.close());
-  beforeEach(() => emu.reset());
-  afterEach(() => {
-    for (const c of clients.splice(0)) {
-      findSessionKeeper(c)?.close();
-      c.close();
-    }
-  });
-  function make(preset, extra) {
-    const c = client(emu, preset, extra);
-    clients.push(c);
-    return c;
-  }
+  const make = (preset, extra) => suite.make(preset, extra);
 
   describe('core: GET /api/v2/devices/{id}', function () {
     it('reads the seed tracker and normalizes it (temperature 23.2, latitude 39.096138)', async () => {

@@ -1,27 +1,17 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { startEmulator } = require('../../dist/emulator/index.js');
 const { rfcTokenAdmin } = require('../../dist/emulator/providers/token-admin.js');
-const { core, client, counts } = require('../helpers/session-fixtures.js');
+const { core, emulatorSuite, counts } = require('../helpers/session-fixtures.js');
 
 const { introspectToken } = core;
 
 describe('inspect (token info / introspection)', function () {
+  const suite = emulatorSuite({ providers: [rfcTokenAdmin] });
   let emu;
-  const clients = [];
-  before(async () => {
-    emu = await startEmulator({ providers: [rfcTokenAdmin] });
+  beforeEach(() => {
+    emu = suite.emu;
   });
-  after(() => emu.close());
-  beforeEach(() => emu.reset());
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.close();
-  });
-  function make(preset, extra) {
-    const c = client(emu, preset, extra);
-    clients.push(c);
-    return c;
-  }
+  const make = (preset, extra) => suite.make(preset, extra);
 
   it('ThingSpace core: GET /oauth2/token/info, the answer without the token', async () => {
     const c = make('thingspace-core');

@@ -1,30 +1,17 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { startEmulator } = require('../../dist/emulator/index.js');
 const { rfcTokenAdmin } = require('../../dist/emulator/providers/token-admin.js');
-const { core, DEMO, m2mState, client, counts, assertNoSecrets, emulatorSecrets } = require('../helpers/session-fixtures.js');
+const { core, DEMO, m2mState, emulatorSuite, counts, assertNoSecrets, emulatorSecrets } = require('../helpers/session-fixtures.js');
 
-const { revokeToken, sessionKeeper, findSessionKeeper } = core;
+const { revokeToken, sessionKeeper } = core;
 
 describe('revoke', function () {
+  const suite = emulatorSuite({ providers: [rfcTokenAdmin] });
   let emu;
-  const clients = [];
-  before(async () => {
-    emu = await startEmulator({ providers: [rfcTokenAdmin] });
+  beforeEach(() => {
+    emu = suite.emu;
   });
-  after(() => emu.close());
-  beforeEach(() => emu.reset());
-  afterEach(() => {
-    for (const c of clients.splice(0)) {
-      findSessionKeeper(c)?.close();
-      c.close();
-    }
-  });
-  function make(preset, extra) {
-    const c = client(emu, preset, extra);
-    clients.push(c);
-    return c;
-  }
+  const make = (preset, extra) => suite.make(preset, extra);
   const isoNow = (s) => Math.abs(Date.parse(s) - Date.now()) < 5_000;
 
   it('ThingSpace: revokes at /api/ts/v1/oauth2/revoke; the next token request gets a new token', async () => {

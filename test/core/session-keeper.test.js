@@ -1,8 +1,7 @@
 'use strict';
 const assert = require('node:assert/strict');
 const sinon = require('sinon');
-const { startEmulator } = require('../../dist/emulator/index.js');
-const { core, DEMO, m2mState, client, counts, waitFor, assertNoSecrets, emulatorSecrets, SEED_IMEI } = require('../helpers/session-fixtures.js');
+const { core, DEMO, m2mState, counts, waitFor, assertNoSecrets, emulatorSecrets, emulatorSuite, SEED_IMEI } = require('../helpers/session-fixtures.js');
 
 const { sessionKeeper, findSessionKeeper, listM2MDevices, parseDeviceId, M2MError, SESSION_IDLE_MS } = core;
 
@@ -12,25 +11,13 @@ function listCall(ts) {
 }
 
 describe('session keeper (ThingSpace M2M session)', function () {
+  const suite = emulatorSuite();
   let emu;
   let ts;
-  const clients = [];
-  before(async () => {
-    emu = await startEmulator();
+  beforeEach(() => {
+    emu = suite.emu;
   });
-  after(() => emu.close());
-  beforeEach(() => emu.reset());
-  afterEach(() => {
-    for (const c of clients.splice(0)) {
-      findSessionKeeper(c)?.close();
-      c.close();
-    }
-  });
-  function thingspace(extra) {
-    const c = client(emu, 'thingspace', extra);
-    clients.push(c);
-    return c;
-  }
+  const thingspace = (extra) => suite.make('thingspace', extra);
 
   it('logs in once and reuses the session for every call (headers carry both tokens)', async () => {
     ts = thingspace();
@@ -116,6 +103,14 @@ describe('session keeper (ThingSpace M2M session)', function () {
     assert.deepEqual(counts(emu, 'thingspace'), { token: 1, login: 2, 'device-list': 3 });
   });
 
+  it('an empty 401 may be about either token: new token and new session, one retry', async () => {
+    ts = thingspace();
+    await listCall(ts);
+    emu.fault({ provider: 'thingspace', route: 'device-list', status: 401, emptyBody: true });
+    await listCall(ts);
+    assert.deepEqual(counts(emu, 'thingspace'), { token: 2, login: 2, 'device-list': 3 });
+  });
+
   it('gives up with session_expired when the retry after the re-login is expired again', async () => {
     ts = thingspace();
     await listCall(ts);
@@ -130,12 +125,21 @@ describe('session keeper (ThingSpace M2M session)', function () {
     assert.deepEqual(counts(emu, 'thingspace'), { token: 1, login: 2, 'device-list': 3 });
   });
 
-  it('a 401 about the bearer token: one new token, one retry, same session', async () => {
+  it('a 401 invalid_token (bearer token expired at the provider): one new token, one retry, same session', async () => {
     ts = thingspace();
     await listCall(ts);
     emu.state.expireTokens('thingspace');
     await listCall(ts);
     assert.deepEqual(counts(emu, 'thingspace'), { token: 2, login: 1, 'device-list': 3 });
+  });
+
+  it('a login answered with an empty 401 counts as rejected (it might be the password)', async () => {
+    ts = thingspace();
+    emu.fault({ provider: 'thingspace', route: 'login', status: 401, emptyBody: true });
+    const keeper = sessionKeeper(ts);
+    await assert.rejects(keeper.headers(), { code: 'login_rejected' });
+    assert.equal(keeper.failedLogins, 1);
+    assert.equal(counts(emu, 'thingspace').login, 1);
   });
 
   it('a login answered 401 invalid_token gets a new token and one more login, not a lockout count', async () => {
@@ -260,8 +264,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
   });
 
   it('only ThingSpace has sessions', async () => {
-    const c = client(emu, 'thingspace-core');
-    clients.push(c);
+    const c = suite.make('thingspace-core');
     assert.throws(() => sessionKeeper(c), (e) => e.code === 'invalid_config' && /Verizon ThingSpace/.test(e.message));
   });
 

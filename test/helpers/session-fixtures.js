@@ -2,7 +2,7 @@
 /** Shared by the session-, device-, revoke-, inspect- and telemetry- tests: clients on the emulator, waiting, secrets. */
 const assert = require('node:assert/strict');
 const core = require('../../dist/core/index.js');
-const { DEMO } = require('../../dist/emulator/index.js');
+const { DEMO, startEmulator } = require('../../dist/emulator/index.js');
 const { m2mState } = require('../../dist/emulator/providers/thingspace-m2m.js');
 const { deviceSettings, DEMO_DEVICES } = require('../../dist/emulator/providers/thingspace-devices.js');
 
@@ -25,6 +25,42 @@ function client(emu, preset, { settings = {}, credentials = {}, options = {} } =
     { ...creds, ...credentials },
     { backoffLimit: 20, ...options },
   );
+}
+
+/**
+ * Mocha hooks for a suite on one emulator: started before, reset before each test,
+ * closed after; `make(preset)` clients (and their sessions) are closed after each test.
+ * With `red`, the Node-RED test runtime is started and stopped around each test too.
+ */
+function emulatorSuite({ providers, red } = {}) {
+  const suite = {
+    emu: undefined,
+    clients: [],
+    make(preset, extra) {
+      const c = client(suite.emu, preset, extra);
+      suite.clients.push(c);
+      return c;
+    },
+  };
+  before(async () => {
+    suite.emu = await startEmulator({ providers });
+  });
+  after(() => suite.emu.close());
+  beforeEach(async () => {
+    suite.emu.reset();
+    if (red) await red.helper.startServer();
+  });
+  afterEach(async () => {
+    for (const c of suite.clients.splice(0)) {
+      core.findSessionKeeper(c)?.close();
+      c.close();
+    }
+    if (red) {
+      await red.helper.unload();
+      await red.helper.stopServer();
+    }
+  });
+  return suite;
 }
 
 /** Emulator request counts of one provider as {route: n}. */
@@ -78,6 +114,7 @@ function isStatusText(text, key) {
 }
 
 module.exports = {
+  emulatorSuite,
   isStatusText,
   core,
   DEMO,

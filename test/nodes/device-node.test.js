@@ -1,26 +1,17 @@
 'use strict';
 const assert = require('node:assert/strict');
 const sinon = require('sinon');
-const { startEmulator } = require('../../dist/emulator/index.js');
 const { helper, ALL, collect } = require('../helpers/red.js');
 const { providerDef, demoCredentials } = require('../helpers/fixtures.js');
-const { deviceSettings, counts, waitFor, isStatusText, TRACKERS, SEED_UUID, SEED_IMEI } = require('../helpers/session-fixtures.js');
+const { emulatorSuite, deviceSettings, counts, waitFor, isStatusText, TRACKERS, SEED_UUID, SEED_IMEI } = require('../helpers/session-fixtures.js');
 
 const UUIDS = TRACKERS.map((d) => d.uuid);
 
 describe('m2m-device node', function () {
+  const suite = emulatorSuite({ red: { helper } });
   let emu;
-  before(async () => {
-    emu = await startEmulator();
-  });
-  after(() => emu.close());
-  beforeEach(async () => {
-    emu.reset();
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
+  beforeEach(() => {
+    emu = suite.emu;
   });
 
   function flow(device = {}, preset = 'thingspace-core', provider = {}) {

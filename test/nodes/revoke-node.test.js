@@ -1,24 +1,15 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { startEmulator } = require('../../dist/emulator/index.js');
 const { rfcTokenAdmin } = require('../../dist/emulator/providers/token-admin.js');
 const { helper, ALL, collect } = require('../helpers/red.js');
 const { providerDef, demoCredentials } = require('../helpers/fixtures.js');
-const { counts, waitFor, assertNoSecrets, isStatusText } = require('../helpers/session-fixtures.js');
+const { emulatorSuite, counts, waitFor, assertNoSecrets, isStatusText } = require('../helpers/session-fixtures.js');
 
 describe('m2m-revoke node and m2m-token "inspect"', function () {
+  const suite = emulatorSuite({ providers: [rfcTokenAdmin], red: { helper } });
   let emu;
-  before(async () => {
-    emu = await startEmulator({ providers: [rfcTokenAdmin] });
-  });
-  after(() => emu.close());
-  beforeEach(async () => {
-    emu.reset();
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
+  beforeEach(() => {
+    emu = suite.emu;
   });
 
   function flow(preset, provider = {}) {

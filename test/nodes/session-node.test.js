@@ -1,9 +1,8 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { startEmulator } = require('../../dist/emulator/index.js');
 const { helper, ALL, collect } = require('../helpers/red.js');
 const { providerDef, demoCredentials } = require('../helpers/fixtures.js');
-const { DEMO, m2mState, counts, waitFor, assertNoSecrets, isStatusText, SEED_IMEI } = require('../helpers/session-fixtures.js');
+const { emulatorSuite, DEMO, m2mState, counts, waitFor, assertNoSecrets, isStatusText, SEED_IMEI } = require('../helpers/session-fixtures.js');
 
 /** Every status a node shows, in order. */
 function statuses(node) {
@@ -13,18 +12,10 @@ function statuses(node) {
 }
 
 describe('m2m-session node', function () {
+  const suite = emulatorSuite({ red: { helper } });
   let emu;
-  before(async () => {
-    emu = await startEmulator();
-  });
-  after(() => emu.close());
-  beforeEach(async () => {
-    emu.reset();
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
+  beforeEach(() => {
+    emu = suite.emu;
   });
 
   function flow(extra = {}) {

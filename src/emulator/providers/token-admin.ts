@@ -6,6 +6,18 @@
 import type { Ctx, EmulatedProvider, Route } from '../http.js';
 import { authenticateClient } from './common.js';
 
+/** The authenticated client and the form's `token`; answers the error itself and returns undefined. */
+function clientAndToken(ctx: Ctx, allowBody?: boolean): { clientId: string; token: string } | undefined {
+  const clientId = authenticateClient(ctx, { allowBody });
+  if (!clientId) return undefined;
+  const token = typeof ctx.body.token === 'string' ? ctx.body.token : '';
+  if (!token) {
+    ctx.json(400, { error: 'invalid_request', error_description: 'token is required' });
+    return undefined;
+  }
+  return { clientId, token };
+}
+
 /**
  * Revokes a token issued to the authenticated client: 200 also for an unknown token
  * (RFC 7009 §2.2). `afterRevoke` lets a provider forget more (ThingSpace's "same token
@@ -20,10 +32,9 @@ export function revocationRoute(
     path,
     name: options.name ?? 'revoke',
     handler: (ctx) => {
-      const clientId = authenticateClient(ctx, { allowBody: options.allowBody });
-      if (!clientId) return;
-      const token = typeof ctx.body.token === 'string' ? ctx.body.token : '';
-      if (!token) return ctx.json(400, { error: 'invalid_request', error_description: 'token is required' });
+      const asked = clientAndToken(ctx, options.allowBody);
+      if (!asked) return;
+      const { clientId, token } = asked;
       const issued = ctx.state.tokens.get(token);
       if (issued && issued.clientId === clientId) {
         issued.revoked = true;
@@ -48,10 +59,9 @@ export function introspectionRoute(path: string, options: { name?: string; allow
     path,
     name: options.name ?? 'introspect',
     handler: (ctx) => {
-      const clientId = authenticateClient(ctx, { allowBody: options.allowBody });
-      if (!clientId) return;
-      const token = typeof ctx.body.token === 'string' ? ctx.body.token : '';
-      if (!token) return ctx.json(400, { error: 'invalid_request', error_description: 'token is required' });
+      const asked = clientAndToken(ctx, options.allowBody);
+      if (!asked) return;
+      const { clientId, token } = asked;
       const issued = ctx.state.valid(token);
       if (!issued || issued.clientId !== clientId) return ctx.json(200, { active: false });
       ctx.json(200, {
