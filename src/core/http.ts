@@ -354,6 +354,14 @@ export function retryAfterSeconds(value: unknown, now = Date.now()): number | un
   return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
+/** The error and error_description of a `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3). */
+function bearerChallenge(value: unknown): { error?: string; error_description?: string } {
+  const text = Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : '';
+  if (!/^\s*Bearer\b/i.test(text)) return {};
+  const param = (name: string) => new RegExp(`\\b${name}="([^"]*)"`, 'i').exec(text)?.[1] || undefined;
+  return { error: param('error'), error_description: param('error_description') };
+}
+
 /** Builds the error for a non-2xx answer from whatever shape the provider used. */
 export function errorFromResponse(response: Response<string>, provider: string, what: string): M2MError {
   const status = response.statusCode;
@@ -377,9 +385,15 @@ export function errorFromResponse(response: Response<string>, provider: string, 
     }
   }
   const first = Array.isArray(body?.errors) ? (body.errors[0] as Record<string, unknown> | undefined) : undefined;
-  const error = str(body?.error);
+  // RFC 6750 §3: a resource server may say why only in WWW-Authenticate: Bearer error="invalid_token".
+  const challenge = bearerChallenge(response.headers['www-authenticate']);
+  const error = str(body?.error) ?? challenge.error;
   const errorDescription =
-    str(body?.error_description) ?? str(body?.errorMessage) ?? str(first?.message) ?? str(body?.message);
+    str(body?.error_description) ??
+    str(body?.errorMessage) ??
+    str(first?.message) ??
+    str(body?.message) ??
+    challenge.error_description;
   const errorCode = str(body?.errorCode) ?? str(first?.code);
   const code = error ?? (status === 429 ? 'rate_limited' : `http_${status}`);
   const detail = [error, errorCode, errorDescription].filter(Boolean).join(': ');

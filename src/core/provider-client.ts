@@ -30,6 +30,13 @@ export interface ProviderClientOptions {
   now?: () => number;
 }
 
+/**
+ * Credentials masked wherever they might appear. Client id and UWS username are
+ * identifiers, not secrets: masking them would only hide useful diagnostics (the
+ * Basic header built from the id is masked as a whole anyway).
+ */
+const SECRET_CREDENTIALS: Array<keyof ProviderCredentials> = ['clientSecret', 'password', 'refreshToken'];
+
 const CREDENTIAL_LABELS: Record<keyof ProviderCredentials, string> = {
   clientId: 'client id',
   clientSecret: 'client secret',
@@ -57,7 +64,7 @@ export class ProviderClient {
     this.preset = getPreset(settings.preset);
     this.settings = { ...settings };
     this.credentials = { ...credentials };
-    for (const v of Object.values(this.credentials)) addSecret(v);
+    for (const name of SECRET_CREDENTIALS) addSecret(this.credentials[name]);
     this.http = new HttpClient({
       provider: this.preset.id,
       timeout: settings.timeout,
@@ -108,9 +115,10 @@ export class ProviderClient {
 
   /** Replaces one credential (e.g. a rotated refresh token), keeping redaction in step. */
   setCredential(name: keyof ProviderCredentials, value: string | undefined): void {
-    forgetSecret(this.credentials[name]);
+    const secret = SECRET_CREDENTIALS.includes(name);
+    if (secret) forgetSecret(this.credentials[name]);
     this.credentials[name] = value;
-    addSecret(value);
+    if (secret) addSecret(value);
   }
 
   /** Throws missing_credentials / invalid_config naming what the config node lacks. */
@@ -185,6 +193,6 @@ export class ProviderClient {
     this.closed = true;
     this.cache.close();
     this.http.close();
-    for (const v of Object.values(this.credentials)) forgetSecret(v);
+    for (const name of SECRET_CREDENTIALS) forgetSecret(this.credentials[name]);
   }
 }

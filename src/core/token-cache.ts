@@ -35,8 +35,8 @@ export const DEFAULT_SWEEP_INTERVAL = 60_000;
  *   the old token is still valid, the old token is served and the next call tries again.
  * - A failed fetch is not cached: the next call fetches afresh.
  * - `invalidate` drops a token the provider rejected (401).
- * - Expired entries are swept (on demand, and periodically once `startSweep` ran);
- *   the map never grows past `maxEntries`.
+ * - Expired entries are swept (on demand, and periodically once `startSweep` ran,
+ *   while the cache holds any); the map never grows past `maxEntries`.
  */
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
@@ -46,6 +46,8 @@ export class TokenCache {
   private readonly now: () => number;
   private closed = false;
   private sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Period of the background sweep, ms; 0 = sweep only on demand. */
+  private sweepInterval = 0;
 
   constructor(options: TokenCacheOptions = {}) {
     this.margin = Math.max(0, options.refreshMargin ?? DEFAULT_REFRESH_MARGIN);
@@ -125,14 +127,12 @@ export class TokenCache {
     this.entries.set(key, { token, renewAt: token.expiresAt - margin });
     addSecret(token.accessToken);
     addSecret(token.refreshToken);
-    if (this.entries.size > this.maxEntries) {
-      this.sweep();
-      // Still too many: the least recently used go.
-      for (const [k, e] of this.entries) {
-        if (this.entries.size <= this.maxEntries) break;
-        this.drop(k, e);
-      }
+    // Too many: the least recently used go (the map keeps use order; expired ones are the periodic sweep's).
+    for (const [k, e] of this.entries) {
+      if (this.entries.size <= this.maxEntries) break;
+      this.drop(k, e);
     }
+    this.scheduleSweep();
   }
 
   /**
@@ -158,6 +158,7 @@ export class TokenCache {
         removed++;
       }
     }
+    if (this.entries.size === 0) this.unscheduleSweep();
     return removed;
   }
 
@@ -167,13 +168,24 @@ export class TokenCache {
    * (it never keeps the process alive) and stops on `close`.
    */
   startSweep(interval = DEFAULT_SWEEP_INTERVAL): void {
-    this.stopSweep();
-    if (this.closed || !(interval > 0)) return;
-    this.sweeper = setInterval(() => this.sweep(), interval);
-    this.sweeper.unref?.();
+    this.unscheduleSweep();
+    this.sweepInterval = interval > 0 && !this.closed ? interval : 0;
+    this.scheduleSweep();
   }
 
   stopSweep(): void {
+    this.sweepInterval = 0;
+    this.unscheduleSweep();
+  }
+
+  /** The timer runs only while there is something to sweep: an idle provider holds no timer. */
+  private scheduleSweep(): void {
+    if (this.sweeper !== undefined || this.sweepInterval === 0 || this.entries.size === 0) return;
+    this.sweeper = setInterval(() => this.sweep(), this.sweepInterval);
+    this.sweeper.unref?.();
+  }
+
+  private unscheduleSweep(): void {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
@@ -185,6 +197,7 @@ export class TokenCache {
 
   clear(): void {
     for (const [k, e] of this.entries) this.drop(k, e);
+    this.unscheduleSweep();
   }
 
   /** Clears and refuses to store results of fetches still in flight. */

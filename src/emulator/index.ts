@@ -10,6 +10,10 @@ import { DEMO } from './state.js';
 export function describeEmulator(url: string): string {
   const lines = [`M2M provider emulator listening on ${url}`, '', 'Provider base URLs (set as "Base URL" in an m2m-provider node):'];
   for (const p of PROVIDERS) lines.push(`  ${p.id.padEnd(16)} ${url}${p.prefix}`);
+  for (const p of PROVIDERS) {
+    const more = p.describe?.(`${url}${p.prefix}`) ?? [];
+    if (more.length > 0) lines.push('', `${p.id}:`, ...more.map((l) => `  ${l}`));
+  }
   lines.push(`  ${'oauth2 token URL'.padEnd(16)} ${url}/oauth2/token`);
   lines.push('', 'Demo credentials (accepted by every emulated provider):');
   lines.push(`  client id      ${DEMO.clientId}`);

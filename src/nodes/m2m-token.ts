@@ -1,12 +1,17 @@
-/** m2m-token [get token]: adds Authorization to msg.headers and a description of the token to msg.token. */
+/**
+ * m2m-token [get token]: adds Authorization to msg.headers and a description of the token to msg.token;
+ * operation "inspect": the provider's token info (introspection) answer in msg.payload.
+ */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { formatDuration, mergeHeaders, readFlag, readHeaders, readTenant } from '@iot-m2m/node-red-auth/core';
+import { formatDuration, introspectToken, mergeHeaders, readFlag, readHeaders, readTenant } from '@iot-m2m/node-red-auth/core';
 import { fail, providerClient, type Done, type Send } from './shared.js';
 
 interface TokenNodeDef extends NodeDef {
   provider: string;
   tenant: string;
   includeToken: boolean;
+  /** 'token' (default: add the Authorization header) or 'inspect' (token info). */
+  operation?: string;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -19,6 +24,14 @@ export = function register(RED: NodeAPI): void {
       try {
         const client = providerClient(RED, config.provider);
         const tenant = readTenant(msg.tenant) ?? readTenant(config.tenant || undefined, 'the node\'s tenant');
+        if (config.operation === 'inspect') {
+          node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-token.status.inspecting') });
+          msg.payload = await introspectToken(client, { tenant });
+          node.status({ fill: 'green', shape: 'dot', text: RED._('m2m-token.status.inspected') });
+          send(msg);
+          done();
+          return;
+        }
         const force = readFlag(msg.refresh, 'msg.refresh');
         readHeaders(msg.headers); // checked before any request, merged after
         const params = { tenant };

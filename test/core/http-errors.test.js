@@ -149,6 +149,25 @@ describe('HTTP client: every failure becomes one M2MError with the right code', 
     assert.equal(err.code, 'connection_refused');
   });
 
+  it('a 401 that says why only in WWW-Authenticate (RFC 6750) → that error', async () => {
+    // A resource server that answers with the challenge header and no body.
+    const http = require('node:http');
+    const server = http.createServer((req, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="The access token expired"' });
+      res.end();
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const err = await client.http.request({ method: 'GET', url: `http://127.0.0.1:${server.address().port}/x` }).catch((e) => e);
+      assert.equal(err.code, 'invalid_token');
+      assert.equal(err.cause.error, 'invalid_token');
+      assert.equal(err.cause.error_description, 'The access token expired');
+      assert.equal(err.cause.status, 401);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('an unresolvable host → dns_failed', async () => {
     client.close();
     client = clientFor(emu, 'oauth2', { settings: { tokenUrl: 'http://provider.invalid/oauth2/token' } });

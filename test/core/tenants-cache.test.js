@@ -33,15 +33,20 @@ describe('core: the token cache with thousands of tenants', function () {
       assert.equal(secretCount(), secrets);
     });
 
-    it('the sweep timer does not keep the process alive and can be stopped', () => {
+    it('the sweep timer runs only while there are entries, does not keep the process alive, and can be stopped', () => {
       const cache = new TokenCache();
       cache.startSweep(1000);
+      assert.equal(cache['sweeper'], undefined, 'nothing to sweep yet: no timer');
+      cache.set('k', token('sweep-token-1', 60_000));
       const timer = cache['sweeper'];
       assert.equal(timer.hasRef(), false);
       cache.stopSweep();
       assert.equal(cache['sweeper'], undefined);
       cache.startSweep(0);
       assert.equal(cache['sweeper'], undefined, '0 means sweep only on demand');
+      cache.startSweep(1000);
+      cache.clear();
+      assert.equal(cache['sweeper'], undefined, 'emptied: the timer stops');
       cache.close();
       cache.startSweep(1000);
       assert.equal(cache['sweeper'], undefined, 'no timer after close');
@@ -58,16 +63,18 @@ describe('core: the token cache with thousands of tenants', function () {
         clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date', 'setInterval', 'clearInterval'] });
         const timersBefore = clock.countTimers();
         const client = insightsHub(emu);
-        assert.equal(clock.countTimers(), timersBefore + 1, 'the client started one sweep timer');
+        assert.equal(clock.countTimers(), timersBefore, 'an empty cache holds no timer');
         tenantDirectory(emu.state).count = 500;
         const report = await fetchTenantTokens(client, ids(500));
         assert.equal(report.fetched, 500);
+        assert.equal(clock.countTimers(), timersBefore + 1, 'holding tokens: one sweep timer');
         assert.equal(client.cache.size, 500);
 
         clock.tick(1799_000 - DEFAULT_SWEEP_INTERVAL);
         assert.equal(client.cache.size, 500, 'still valid: kept');
         clock.tick(2 * DEFAULT_SWEEP_INTERVAL);
         assert.equal(client.cache.size, 0, 'expired: evicted without any call');
+        assert.equal(clock.countTimers(), timersBefore, 'nothing left to sweep: the timer stopped');
 
         client.close();
         assert.equal(clock.countTimers(), timersBefore, 'close cleared the sweep timer');

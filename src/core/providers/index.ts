@@ -8,7 +8,7 @@ import type { Preset, PresetId, ProviderSettings, ResolvedUrls } from './types.j
 import { verizonCloud } from './verizon-cloud.js';
 
 export * from './types.js';
-export { basicAuth, clientCredentialsGrant, refreshTokenGrant, tokenRequest } from './oauth2.js';
+export { basicAuth, clientCredentialsGrant, refreshTokenGrant, tokenRequest, withClientAuth } from './oauth2.js';
 
 export const PRESETS: Readonly<Record<PresetId, Preset>> = {
   thingspace,

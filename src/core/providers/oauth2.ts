@@ -13,6 +13,21 @@ export function basicAuth(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
 }
 
+/**
+ * Client authentication of a form POST (token, revocation, introspection):
+ * a Basic header (client_secret_basic) or client_id and client_secret in the form
+ * (client_secret_post).
+ */
+export function withClientAuth(
+  clientAuth: ClientAuth,
+  clientId: string,
+  clientSecret: string,
+  form: Record<string, string>,
+): { headers: Record<string, string>; form: Record<string, string> } {
+  if (clientAuth === 'body') return { headers: {}, form: { ...form, client_id: clientId, client_secret: clientSecret } };
+  return { headers: { authorization: basicAuth(clientId, clientSecret) }, form: { ...form } };
+}
+
 export interface TokenRequestOptions {
   tokenUrl: string;
   clientId: string;
@@ -24,15 +39,9 @@ export interface TokenRequestOptions {
 
 /** POSTs a form to a token endpoint with client authentication; returns the parsed Token. */
 export async function tokenRequest(http: HttpClient, options: TokenRequestOptions): Promise<Token> {
-  const form: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options.form ?? {})) if (v !== undefined && v !== '') form[k] = v;
-  const headers: Record<string, string> = {};
-  if (options.clientAuth === 'basic') {
-    headers.authorization = basicAuth(options.clientId, options.clientSecret);
-  } else {
-    form.client_id = options.clientId;
-    form.client_secret = options.clientSecret;
-  }
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.form ?? {})) if (v !== undefined && v !== '') fields[k] = v;
+  const { headers, form } = withClientAuth(options.clientAuth, options.clientId, options.clientSecret, fields);
   const { body } = await http.request({
     method: 'POST',
     url: options.tokenUrl,

@@ -1,5 +1,6 @@
 import type { EmulatedProvider } from '../http.js';
 import { authenticateClient, lifetime, sendToken, whoamiRoute } from './common.js';
+import { introspectionRoute, revocationRoute } from './token-admin.js';
 
 const LIFETIME = 3600;
 
@@ -25,6 +26,9 @@ export const oauth2: EmulatedProvider = {
         );
       },
     },
+    // RFC 7009 revocation and RFC 7662 introspection, Basic or form client authentication.
+    revocationRoute('/revoke', { allowBody: true }),
+    introspectionRoute('/introspect', { allowBody: true }),
     whoamiRoute(),
   ],
 };

@@ -1,9 +1,11 @@
 import type { EmulatedProvider } from '../http.js';
 import { authenticateClient, lifetime, sendToken, whoamiRoute } from './common.js';
+import { m2mRoutes } from './thingspace-m2m.js';
+import { revocationRoute } from './token-admin.js';
 
 const LIFETIME = 3600;
 
-/** Verizon ThingSpace: the same token again within its hour. */
+/** Verizon ThingSpace: the same token again within its hour; revoke; the M2M session and device list. */
 export const thingspace: EmulatedProvider = {
   id: 'thingspace',
   prefix: '/thingspace',
@@ -35,6 +37,14 @@ export const thingspace: EmulatedProvider = {
         });
       },
     },
+    // "The next token request returns a new token": forget the token handed out again within the hour.
+    revocationRoute('/api/ts/v1/oauth2/revoke', {
+      emptyBody: true,
+      afterRevoke: (ctx, token) => {
+        for (const [key, value] of ctx.state.currentToken) if (value === token) ctx.state.currentToken.delete(key);
+      },
+    }),
+    ...m2mRoutes,
     whoamiRoute(),
   ],
 };
