@@ -57,8 +57,8 @@ export const DEMO_DEVICES: readonly DemoDevice[] = Object.freeze([
     iccid: '89148000004197461034',
     mdn: '5550100003',
     m2mId: 1_000_103,
-    // Runs warm: crosses 30 °C for part of every swing, so the demo's alert branch fires.
-    base: { temperature: 29.5, humidity: 61, light: 3, pressure: 998, battery: 64, signal: -109, lat: 38.9071923, lon: -77.0368707 },
+    // Runs warm: starts above 30 °C and stays there for much of every swing, so the demo's alert branch fires at once.
+    base: { temperature: 31.2, humidity: 61, light: 3, pressure: 998, battery: 64, signal: -109, lat: 38.9071923, lon: -77.0368707 },
     swing: 2.5,
     connected: true,
     createdAt: '2019-01-14T15:30:00.000Z',
