@@ -7,3 +7,6 @@ export * from './token-cache.js';
 export * from './providers/index.js';
 export * from './provider-client.js';
 export * from './validate.js';
+export * from './authorization-code.js';
+export * from './refresh-token-store.js';
+export { AUTHORIZATION_EXPIRED, refreshFailure } from './providers/verizon-cloud.js';

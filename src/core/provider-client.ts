@@ -23,6 +23,12 @@ export interface ProviderClientOptions {
   maxEntries?: number;
   /** Clock for the token cache, for tests. */
   now?: () => number;
+  /**
+   * Called when the provider rotated a credential (a refresh answer with a new
+   * refresh token), after the client switched to it and before any other refresh
+   * starts: persist it here. Errors are the callee's to report; the token stands.
+   */
+  onCredentialRotated?: (name: 'refreshToken', value: string) => void | Promise<void>;
 }
 
 const CREDENTIAL_LABELS: Record<keyof ProviderCredentials, string> = {
@@ -46,11 +52,15 @@ export class ProviderClient {
   readonly cache: TokenCache;
   private credentials: ProviderCredentials;
   private closed = false;
+  private readonly onCredentialRotated: ProviderClientOptions['onCredentialRotated'];
+  /** Tail of the refresh-token grants in progress (see fetchToken). */
+  private refreshing: Promise<unknown> = Promise.resolve();
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = getPreset(settings.preset);
     this.settings = { ...settings };
     this.credentials = { ...credentials };
+    this.onCredentialRotated = options.onCredentialRotated;
     for (const v of Object.values(this.credentials)) addSecret(v);
     this.http = new HttpClient({
       provider: this.preset.id,
@@ -133,8 +143,38 @@ export class ProviderClient {
     if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
     this.requireCredentials();
     const p = this.normalize(params);
-    const ctx = this.context();
-    return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.preset.fetchToken(ctx, p), force);
+    return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.fetchToken(p), force);
+  }
+
+  /**
+   * One token request. A preset living on a refresh token spends it on every
+   * request when the provider rotates it, so those requests run one at a time,
+   * each with the newest token: two concurrent refreshes with the same token
+   * would leave the second one rejected (and the user authorizing again).
+   */
+  private fetchToken(p: TokenParams): Promise<Token> {
+    if (!this.preset.requires.includes('refreshToken')) return this.preset.fetchToken(this.context(), p);
+    const run = this.refreshing.then(() => this.refreshOnce(p));
+    this.refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async refreshOnce(p: TokenParams): Promise<Token> {
+    if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
+    const sent = this.credentials.refreshToken;
+    const token = await this.preset.fetchToken(this.context(), p);
+    const next = token.refreshToken;
+    if (next && next !== sent && this.credentials.refreshToken === sent) {
+      // The provider has already dropped `sent`: even if this client was closed
+      // meanwhile (redeploy), the new token must reach the hook.
+      if (!this.closed) this.setCredential('refreshToken', next);
+      try {
+        await this.onCredentialRotated?.('refreshToken', next);
+      } catch {
+        // The hook reports its own failures; the token itself is good.
+      }
+    }
+    return token;
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */
@@ -156,6 +196,15 @@ export class ProviderClient {
       const fresh = await this.getToken(params);
       return call(fresh.token);
     }
+  }
+
+  /** Resolves when no refresh-token request is in flight (await before close, so a rotation is not lost). */
+  async idle(): Promise<void> {
+    let tail: Promise<unknown>;
+    do {
+      tail = this.refreshing;
+      await tail;
+    } while (tail !== this.refreshing);
   }
 
   close(): void {

@@ -8,9 +8,9 @@ import {
   toM2MError,
   type ClientAuth,
   type ProviderCredentials,
-  type TlsOptions,
 } from '@iot-m2m/node-red-auth/core';
 import { numberSetting, type ProviderConfigNode } from './shared.js';
+import { refreshTokenRotation, registerAuthorizationEndpoints, tlsOptions } from './verizon-cloud-auth.js';
 
 interface ProviderNodeDef extends NodeDef {
   preset: string;
@@ -29,23 +29,19 @@ interface ProviderNodeDef extends NodeDef {
   proxy: string;
 }
 
-interface TlsConfigNode extends Node {
-  addTLSOptions?(options: TlsOptions): void;
-}
+/** Longest a close waits for a refresh in flight. */
+const CLOSE_WAIT_MS = 5_000;
 
 export = function register(RED: NodeAPI): void {
   function M2MProviderNode(this: ProviderConfigNode & { credentials?: ProviderCredentials }, config: ProviderNodeDef) {
     RED.nodes.createNode(this, config);
     let client: ProviderClient | undefined;
     let problem: M2MError | undefined;
+    // Verizon Cloud: the newest rotated refresh token, kept across restarts.
+    const rotation = refreshTokenRotation(RED, this, config.preset, this.credentials ?? {});
     try {
       if (!isPresetId(config.preset)) throw new M2MError('invalid_config', `unknown provider preset "${config.preset}"`);
-      const tls: TlsOptions = {};
-      if (config.tls) {
-        const tlsNode = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
-        if (!tlsNode?.addTLSOptions) throw new M2MError('invalid_config', 'the selected TLS configuration node is missing');
-        tlsNode.addTLSOptions(tls);
-      }
+      const tls = tlsOptions(RED, config.tls);
       client = new ProviderClient(
         {
           preset: config.preset,
@@ -63,8 +59,8 @@ export = function register(RED: NodeAPI): void {
           refreshMargin: numberSetting(config.refreshMargin, 60, 0, 86_400),
           timeout: numberSetting(config.timeout, 30_000, 100, 600_000),
         },
-        this.credentials ?? {},
-        { tls },
+        rotation.credentials,
+        { tls, onCredentialRotated: rotation.onCredentialRotated },
       );
     } catch (e) {
       problem = toM2MError(e);
@@ -76,14 +72,25 @@ export = function register(RED: NodeAPI): void {
       return client!;
     };
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      try {
-        client?.close();
-      } finally {
-        done();
-      }
+    this.on('close', (removed: boolean, done: () => void) => {
+      // A refresh in flight may bring a rotated refresh token: let it land (and be saved) first.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      });
+      Promise.race([client?.idle(), waited]).finally(() => {
+        clearTimeout(timer);
+        try {
+          client?.close();
+          if (removed) rotation.removed();
+        } finally {
+          done();
+        }
+      });
     });
   }
+
+  registerAuthorizationEndpoints(RED);
 
   // The editor reads the preset table from here, so it lives in one place (src/core/providers).
   // Admin endpoints are guarded like Node-RED's own: m2m-provider.read.
