@@ -157,7 +157,8 @@ export class AuthorizationRequests {
     this.ttl = options.ttl ?? AUTHORIZATION_TTL;
     this.outcomeTtl = options.outcomeTtl ?? OUTCOME_TTL;
     this.maxPending = Math.max(1, options.maxPending ?? MAX_PENDING);
-    this.now = options.now ?? Date.now;
+    // Read Date.now at each call (fake clocks in tests replace it).
+    this.now = options.now ?? (() => Date.now());
   }
 
   get size(): number {
@@ -182,7 +183,8 @@ export class AuthorizationRequests {
       expiresAt: now + this.ttl,
       used: false,
       outcome: { status: 'pending' },
-      forgetAt: now + this.ttl,
+      // Kept a little past expiry so that the editor's poll learns it expired.
+      forgetAt: now + this.ttl + this.outcomeTtl,
     };
     addSecret(request.clientSecret);
     this.byState.set(request.state, request);
@@ -244,9 +246,7 @@ export class AuthorizationRequests {
   /** Drops requests past their time. */
   sweep(): void {
     const now = this.now();
-    for (const r of this.byState.values()) {
-      if (Math.max(r.expiresAt, r.forgetAt) <= now) this.drop(r);
-    }
+    for (const r of this.byState.values()) if (r.forgetAt <= now) this.drop(r);
   }
 
   clear(): void {
@@ -336,8 +336,9 @@ export async function completeAuthorization(
   } else if (typeof query.code !== 'string' || query.code === '') {
     outcome = { status: 'failed', code: 'invalid_request', message: 'the provider redirected back without a code' };
   } else {
-    const http = options.http(request);
+    let http: HttpClient | undefined;
     try {
+      http = options.http(request);
       const token = await exchangeAuthorizationCode(http, {
         tokenUrl: request.tokenUrl,
         clientId: request.clientId,
@@ -353,7 +354,7 @@ export async function completeAuthorization(
       const err = toM2MError(e, request.provider);
       outcome = { status: 'failed', code: err.code, message: err.message };
     } finally {
-      http.close();
+      http?.close();
     }
   }
   requests.settle(request, outcome);

@@ -7,7 +7,8 @@
  * and register it with the provider, enter the client key and secret, press
  * Authorize: the provider's page consents and redirects to the callback, the dialog
  * shows "authorized"; deploy; get a token. Restart Node-RED: a token again, without
- * authorizing. Then a denied consent is shown in the dialog.
+ * authorizing. Then a denied consent is shown in the dialog, and an expired
+ * authorization in the errors and the node status.
  */
 const assert = require('node:assert/strict');
 const { startEmulator, DEMO } = require('../../dist/emulator/index.js');
@@ -54,6 +55,8 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
     nr = await startNodeRed({ flows: verizonCloudFlow(emu) });
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    // Fail at the step that hangs, well before mocha's timeout.
+    browser.context.setDefaultTimeout(20_000);
   });
 
   after(async () => {
@@ -99,8 +102,11 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
 
     await page.click('#node-config-dialog-ok');
     await page.click('#node-dialog-ok');
+    const logged = nr.logs.length;
     await page.click('#red-ui-header-button-deploy');
     await page.waitForFunction(() => !window.RED.nodes.dirty(), null, { timeout: 15_000 });
+    // The deploy answers before the flows have restarted.
+    await nr.waitForLog(/Started (modified )?flows/, logged);
 
     // The deploy wrote the refresh token the code exchange produced into flows_cred.json.
     const cloud = cloudState({ state: emu.state });
@@ -147,10 +153,55 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
     assert.equal(await statusText(page), 'consent denied: The user denied access to Verizon Cloud');
     await popup.close();
     await page.click('#node-config-dialog-cancel');
+    await page.click('#node-dialog-cancel');
 
     const res = await getToken(nr.url);
     assert.equal(res.status, 200);
     assert.equal(res.body.token.fromCache, true);
+  });
+
+  it('shows an expired authorization in the errors and on the get token node; authorizing again fixes it', async () => {
+    await fetch(`${emu.url}/_emulator/verizon-cloud/expire-refresh-tokens`, { method: 'POST' });
+    await nr.stop();
+    logs.push(...nr.logs);
+    nr = await startNodeRed({ userDir: nr.userDir });
+    await page.goto(nr.url);
+    await page.waitForSelector('#vc-token');
+    const res = await getToken(nr.url);
+    assert.equal(res.status, 500);
+    assert.equal(res.body.code, 'authorization_expired');
+    assert.match(res.body.message, /authorization expired: authorize again in the config node$/);
+    const label = '#vc-token .red-ui-flow-node-status-label';
+    await page.waitForFunction((sel) => /authorization_expired/.test(document.querySelector(sel)?.textContent ?? ''), label);
+    assert.equal((await page.textContent(label)).trim(), 'auth failed: authorization_expired');
+
+    // Authorize again, and deploy only the modified nodes: the config node restarts with the new token.
+    await postJson(`${emu.url}/_emulator/verizon-cloud/consent`, { mode: 'auto' });
+    await postJson(`${emu.url}/_emulator/verizon-cloud/callbacks`, { urls: [] });
+    await page.dblclick('#vc-token');
+    await page.click('#node-input-btn-provider-edit, #node-input-edit-provider');
+    await page.waitForSelector('#m2m-authcode-authorize', { state: 'visible' });
+    assert.equal(await statusText(page), 'authorized (refresh token stored)');
+    const popupOpened = browser.context.waitForEvent('page');
+    await page.click('#m2m-authcode-authorize');
+    const popup = await popupOpened;
+    await popup.waitForURL(/\/m2m-auth\/verizon-cloud\/callback\?/);
+    await page.waitForFunction((sel) => /^authorized:/.test(document.querySelector(sel).textContent), STATUS);
+    await popup.close();
+    await page.click('#node-config-dialog-ok');
+    await page.click('#node-dialog-ok');
+    await page.click('#red-ui-header-button-deploy-options');
+    await page.click('#deploymenu-item-node');
+    const deployed = page.waitForRequest((r) => r.url().endsWith('/flows') && r.method() === 'POST');
+    const logged = nr.logs.length;
+    await page.click('#red-ui-header-button-deploy');
+    assert.equal((await deployed).headers()['node-red-deployment-type'], 'nodes');
+    await page.waitForFunction(() => !window.RED.nodes.dirty(), null, { timeout: 15_000 });
+    await nr.waitForLog(/Started (modified )?(flows|nodes)/, logged);
+    const fixed = await getToken(nr.url);
+    assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
+    assert.equal(fixed.body.whoami.provider, 'verizon-cloud');
+    assert.equal(emu.count('verizon-cloud', 'authorize'), 3);
   });
 
   it('never writes a token, a code or the client secret to the Node-RED log', () => {

@@ -73,11 +73,30 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
     assert.equal(emu.count('verizon-cloud', 'token'), 2);
     assert.equal(emu.state.log.filter((r) => r.route === 'token').every((r) => r.status === 200), true);
 
-    // And once more: the token rotated after the restart is kept too.
+    // A deploy in between (the editor sends no refresh token) changes nothing either.
+    const logged = nr.logs.length;
+    const deploy = await fetch(new URL('flows', nr.url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'node-red-api-version': 'v2',
+        'node-red-deployment-type': 'full',
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+      },
+      body: JSON.stringify({ flows: verizonCloudFlow(emu) }),
+    });
+    assert.equal(deploy.status, 200);
+    await nr.waitForLog(/Started flows/, logged);
+    assert.equal(nr.savedCredentials()[PROVIDER_ID].refreshToken, DEMO.refreshToken);
+    assert.equal((await getToken(nr.url)).status, 200);
+    assert.equal(emu.count('verizon-cloud', 'token'), 3, 'the redeployed node refreshed with the newest token');
+
+    // And a restart again: the token rotated after the first restart is kept too.
     await nr.stop();
     nr = await startNodeRed({ userDir: nr.userDir, adminToken: ADMIN_TOKEN });
     assert.equal((await getToken(nr.url)).status, 200);
-    assert.equal(emu.count('verizon-cloud', 'token'), 3);
+    assert.equal(emu.count('verizon-cloud', 'token'), 4);
+    assert.ok(emu.state.log.filter((r) => r.route === 'token').every((r) => r.status === 200));
     assertNoSecretIn(nr.logs, emu);
   });
 

@@ -32,7 +32,7 @@ const settings = {
   externalModules: { autoInstall: false, palette: { allowInstall: false } },
   telemetry: { enabled: false, updateNotification: false },
   diagnostics: { enabled: false, ui: false },
-  editorTheme: { tours: false, projects: { enabled: false }, palette: { editable: false } },
+  editorTheme: { tours: false, projects: { enabled: false } },
   logging: { console: { level: config.logLevel || 'info', metrics: false, audit: false } },
 };
 if (config.adminToken) {

@@ -113,6 +113,14 @@ async function startNodeRed(options = {}) {
     userDir,
     logs,
     process: child,
+    /** Resolves when a log line from index `from` on matches `pattern` (e.g. /Started flows/ after a deploy). */
+    async waitForLog(pattern, from = 0, ms = 15_000) {
+      const end = Date.now() + ms;
+      while (!logs.slice(from).some((l) => pattern.test(l))) {
+        if (Date.now() > end || exited) throw new Error(`no log line ${pattern} in time:\n${logs.slice(from).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     /** Reads and decrypts flows_cred.json as Node-RED last saved it. */
     savedCredentials: () => decryptCredentials(path.join(userDir, 'flows_cred.json')),
     /** Stops Node-RED the way a service manager does (SIGTERM), waiting for it to exit. */

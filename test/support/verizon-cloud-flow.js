@@ -71,7 +71,7 @@ function verizonCloudFlow(emulator, extra = {}) {
 
 /** GET <nodeRedUrl>api/token → {status, body}. */
 async function getToken(nodeRedUrl) {
-  const res = await fetch(new URL('api/token', nodeRedUrl));
+  const res = await fetch(new URL('api/token', nodeRedUrl), { signal: AbortSignal.timeout(15_000) });
   return { status: res.status, body: await res.json() };
 }
 
