@@ -52,7 +52,7 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
   before(async () => {
     emu = await startEmulator();
     // The config node exists (as imported from a shared flow) but has no credentials yet.
-    nr = await startNodeRed({ flows: verizonCloudFlow(emu) });
+    nr = await startNodeRed({ flows: verizonCloudFlow(emu), logLevel: 'trace' });
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     // Fail at the step that hangs, well before mocha's timeout.
@@ -125,7 +125,7 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
 
     await nr.stop();
     logs.push(...nr.logs);
-    nr = await startNodeRed({ userDir: nr.userDir });
+    nr = await startNodeRed({ userDir: nr.userDir, logLevel: 'trace' });
     const again = await getToken(nr.url);
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.token.fromCache, false);
@@ -164,7 +164,7 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
     await fetch(`${emu.url}/_emulator/verizon-cloud/expire-refresh-tokens`, { method: 'POST' });
     await nr.stop();
     logs.push(...nr.logs);
-    nr = await startNodeRed({ userDir: nr.userDir });
+    nr = await startNodeRed({ userDir: nr.userDir, logLevel: 'trace' });
     await page.goto(nr.url);
     await page.waitForSelector('#vc-token');
     const res = await getToken(nr.url);
@@ -204,7 +204,7 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
     assert.equal(emu.count('verizon-cloud', 'authorize'), 3);
   });
 
-  it('never writes a token, a code or the client secret to the Node-RED log', () => {
+  it('never writes a token, a code or the client secret to the Node-RED log (trace level)', () => {
     const cloud = cloudState({ state: emu.state });
     const secrets = [...cloud.issued, ...cloud.issuedCodes, ...emu.state.tokens.keys(), DEMO.clientSecret];
     const text = [...logs, ...nr.logs].join('\n');

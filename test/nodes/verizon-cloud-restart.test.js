@@ -30,6 +30,15 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
   this.timeout(60_000);
   let emu;
   let nr;
+  /** Log lines of every Node-RED process of this suite. */
+  const logs = [];
+
+  /** Stops Node-RED and starts it again on the same user dir (no deploy in between). */
+  async function restart() {
+    await nr.stop();
+    logs.push(...nr.logs);
+    nr = await startNodeRed({ userDir: nr.userDir, adminToken: ADMIN_TOKEN, logLevel: 'trace' });
+  }
   before(async () => {
     emu = await startEmulator();
   });
@@ -44,6 +53,7 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
       flows: verizonCloudFlow(emu),
       credentials: { [PROVIDER_ID]: { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret, refreshToken: DEMO.refreshToken } },
       adminToken: ADMIN_TOKEN,
+      logLevel: 'trace',
     });
     const first = await getToken(nr.url);
     assert.equal(first.status, 200, JSON.stringify(first.body));
@@ -65,8 +75,7 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
     const file = fs.readFileSync(path.join(nr.userDir, '.m2m-auth', saved[0]), 'utf8');
     for (const t of cloud.refreshTokens) assert.ok(!file.includes(t), 'the saved refresh token is encrypted');
 
-    await nr.stop();
-    nr = await startNodeRed({ userDir: nr.userDir, adminToken: ADMIN_TOKEN });
+    await restart();
     const afterRestart = await getToken(nr.url);
     assert.equal(afterRestart.status, 200, JSON.stringify(afterRestart.body));
     assert.equal(afterRestart.body.token.fromCache, false);
@@ -92,12 +101,11 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
     assert.equal(emu.count('verizon-cloud', 'token'), 3, 'the redeployed node refreshed with the newest token');
 
     // And a restart again: the token rotated after the first restart is kept too.
-    await nr.stop();
-    nr = await startNodeRed({ userDir: nr.userDir, adminToken: ADMIN_TOKEN });
+    await restart();
     assert.equal((await getToken(nr.url)).status, 200);
     assert.equal(emu.count('verizon-cloud', 'token'), 4);
     assert.ok(emu.state.log.filter((r) => r.route === 'token').every((r) => r.status === 200));
-    assertNoSecretIn(nr.logs, emu);
+    assertNoSecretIn([...logs, ...nr.logs], emu);
   });
 
   it('protects the authorize endpoint with the editor token; the callback answers a wrong state with 400', async () => {
@@ -128,13 +136,12 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
 
   it('fails with "authorization expired" once the provider drops the refresh token', async () => {
     await fetch(`${emu.url}/_emulator/verizon-cloud/expire-refresh-tokens`, { method: 'POST' });
-    await nr.stop();
-    nr = await startNodeRed({ userDir: nr.userDir, adminToken: ADMIN_TOKEN });
+    await restart();
     const res = await getToken(nr.url);
     assert.equal(res.status, 500);
     assert.equal(res.body.code, 'authorization_expired');
     // Node-RED's Catch node prefixes the error's name.
     assert.match(res.body.message, /^(M2MError: )?authorization expired: authorize again in the config node$/);
-    assertNoSecretIn(nr.logs, emu);
+    assertNoSecretIn([...logs, ...nr.logs], emu);
   });
 });
