@@ -9,8 +9,9 @@
  * userDir/node_modules/@iot-m2m/node-red-auth → this folder, the way an `npm install`
  * in the user dir would place it, so the palette, examples and locales load as for users.
  *
- * Run directly (`node scripts/node-red-runner.js --user-dir DIR [--port N]`) it prints one
- * JSON line {"url": ...} once Node-RED is ready, and stops on SIGTERM/SIGINT.
+ * Run directly (`node scripts/node-red-runner.js --user-dir DIR [--port N] [--log-level L]
+ * [--credential-secret S]`, M2M_NR_ADMIN_TOKEN=… for adminAuth) it prints one JSON line
+ * {"url": ...} once the flows run, and stops on SIGTERM/SIGINT (node close handlers run).
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -51,6 +52,9 @@ async function startNodeRed(options = {}) {
     userDir,
     flowFile: 'flows.json',
     credentialSecret: options.credentialSecret ?? 'm2m-auth-local-development',
+    // No calls home: this machine may have no network, and tests must not depend on one.
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false, ui: false },
     httpAdminRoot: '/',
     httpNodeRoot: '/api',
     uiHost: options.host || '127.0.0.1',
@@ -61,6 +65,7 @@ async function startNodeRed(options = {}) {
       console: { level: options.logLevel || process.env.NODE_RED_LOG_LEVEL || 'info', metrics: false, audit: false },
     },
     functionExternalModules: false,
+    ...(options.adminToken ? { adminAuth: tokenAdminAuth(options.adminToken) } : {}),
     ...options.settings,
   };
   RED.init(server, settings);
@@ -70,7 +75,11 @@ async function startNodeRed(options = {}) {
     server.once('error', reject);
     server.listen(options.port ?? 0, settings.uiHost, resolve);
   });
+  settings.uiPort = server.address().port;
+  // RED.start() resolves before the flows run; ready means they run (an empty flow file starts too).
+  const flowsStarted = new Promise((resolve) => RED.events.once('flows:started', resolve));
   await RED.start();
+  await flowsStarted;
   const url = `http://${settings.uiHost}:${server.address().port}/`;
   return {
     url,
@@ -86,6 +95,18 @@ async function startNodeRed(options = {}) {
   };
 }
 
+/**
+ * adminAuth with one bearer token holding every permission (tests of endpoints that
+ * need `RED.auth.needsPermission`): requests without it are answered 401.
+ */
+function tokenAdminAuth(adminToken) {
+  return {
+    type: 'credentials',
+    users: [],
+    tokens: (token) => Promise.resolve(token === adminToken ? { username: 'tester', permissions: '*' } : null),
+  };
+}
+
 module.exports = { startNodeRed, installInto };
 
 if (require.main === module) {
@@ -95,9 +116,17 @@ if (require.main === module) {
       'user-dir': { type: 'string' },
       port: { type: 'string', default: '0' },
       'log-level': { type: 'string' },
+      'credential-secret': { type: 'string' },
     },
   });
-  startNodeRed({ userDir: values['user-dir'], port: Number(values.port), logLevel: values['log-level'] })
+  startNodeRed({
+    userDir: values['user-dir'],
+    port: Number(values.port),
+    logLevel: values['log-level'],
+    credentialSecret: values['credential-secret'],
+    // From the environment, not the command line: a token is not for `ps` to show.
+    adminToken: process.env.M2M_NR_ADMIN_TOKEN || undefined,
+  })
     .then((nr) => {
       process.stdout.write(`${JSON.stringify({ url: nr.url })}\n`);
       const stop = () => nr.stop().then(() => process.exit(0), () => process.exit(1));

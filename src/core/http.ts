@@ -49,11 +49,13 @@ export interface HttpRequest {
   json?: unknown;
   searchParams?: Record<string, string | number>;
   /**
-   * Whether the request may be sent again after a 429/502/503/504 or a reset
-   * connection. False for anything that must not repeat (an M2M login: five
-   * failed logins lock the account).
+   * Whether the request may be sent again. true (default): after a 429/502/503/504 or a
+   * dropped connection. 'unprocessed': only after an answer saying it was not processed
+   * (429, 503), for requests that spend something (a rotating refresh token: a retry after
+   * a dropped connection could send a token the provider already replaced). false: never
+   * (an M2M login: five failed logins lock the account).
    */
-  retry?: boolean;
+  retry?: boolean | 'unprocessed';
   /** Short name of the call for messages: "token request", "device read". */
   what?: string;
 }
@@ -159,7 +161,7 @@ export class HttpClient {
         form: req.form,
         json: req.json as Record<string, unknown> | undefined,
         searchParams: req.searchParams,
-        retry: req.retry === false ? { limit: 0 } : {},
+        retry: retryFor(req.retry),
         agent: this.agentsFor(req.url),
       });
     } catch (e) {
@@ -302,6 +304,13 @@ function redirected(response: Response<string>, provider: string, what: string):
     `${what} was redirected (HTTP ${response.statusCode}); redirects are not followed for requests that carry credentials`,
     { status: response.statusCode, provider },
   );
+}
+
+/** got's per-request retry options for HttpRequest.retry. */
+function retryFor(retry: HttpRequest['retry']): NonNullable<ExtendOptions['retry']> {
+  if (retry === false) return { limit: 0 };
+  if (retry === 'unprocessed') return { statusCodes: [429, 503], errorCodes: [] };
+  return {};
 }
 
 function contentType(response: Response<string>): string {

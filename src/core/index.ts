@@ -16,3 +16,6 @@ export * from './devices.js';
 export * from './client-auth.js';
 export * from './revoke.js';
 export * from './introspect.js';
+export * from './authorization-code.js';
+export * from './refresh-token-store.js';
+export { AUTHORIZATION_EXPIRED, refreshFailure } from './providers/verizon-cloud.js';

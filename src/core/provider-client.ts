@@ -28,6 +28,12 @@ export interface ProviderClientOptions {
   sweepInterval?: number;
   /** Clock for the token cache, for tests. */
   now?: () => number;
+  /**
+   * Called when the provider rotated a credential (a refresh answer with a new
+   * refresh token), after the client switched to it and before any other refresh
+   * starts: persist it here. Errors are the callee's to report; the token stands.
+   */
+  onCredentialRotated?: (name: 'refreshToken', value: string) => void | Promise<void>;
 }
 
 /**
@@ -59,11 +65,15 @@ export class ProviderClient {
   private credentials: ProviderCredentials;
   private resolvedUrls?: ResolvedUrls;
   private closed = false;
+  private readonly onCredentialRotated: ProviderClientOptions['onCredentialRotated'];
+  /** Tail of the refresh-token grants in progress (see fetchToken). */
+  private refreshing: Promise<unknown> = Promise.resolve();
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = getPreset(settings.preset);
     this.settings = { ...settings };
     this.credentials = { ...credentials };
+    this.onCredentialRotated = options.onCredentialRotated;
     for (const name of SECRET_CREDENTIALS) addSecret(this.credentials[name]);
     this.http = new HttpClient({
       provider: this.preset.id,
@@ -160,12 +170,43 @@ export class ProviderClient {
     this.assertOpen();
     this.requireCredentials();
     const p = this.normalize(params);
-    return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.preset.fetchToken(this.context(), p), force);
+    return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.fetchToken(p), force);
   }
 
   /** Throws `closed` once the config node stopped (redeploy): a late answer must not fill a dropped cache. */
   assertOpen(): void {
     if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
+  }
+
+  /**
+   * One token request. A preset living on a refresh token spends it on every
+   * request when the provider rotates it, so those requests run one at a time,
+   * each with the newest token: two concurrent refreshes with the same token
+   * would leave the second one rejected (and the user authorizing again).
+   */
+  private fetchToken(p: TokenParams): Promise<Token> {
+    if (!this.preset.requires.includes('refreshToken')) return this.preset.fetchToken(this.context(), p);
+    const run = this.refreshing.then(() => this.refreshOnce(p));
+    this.refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async refreshOnce(p: TokenParams): Promise<Token> {
+    this.assertOpen();
+    const sent = this.credentials.refreshToken;
+    const token = await this.preset.fetchToken(this.context(), p);
+    const next = token.refreshToken;
+    if (next && next !== sent && this.credentials.refreshToken === sent) {
+      // The provider has already dropped `sent`: even if this client was closed
+      // meanwhile (redeploy), the new token must reach the hook.
+      if (!this.closed) this.setCredential('refreshToken', next);
+      try {
+        await this.onCredentialRotated?.('refreshToken', next);
+      } catch {
+        // The hook reports its own failures; the token itself is good.
+      }
+    }
+    return token;
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */
@@ -187,6 +228,15 @@ export class ProviderClient {
       const fresh = await this.getToken(params);
       return call(fresh.token);
     }
+  }
+
+  /** Resolves when no refresh-token request is in flight (await before close, so a rotation is not lost). */
+  async idle(): Promise<void> {
+    let tail: Promise<unknown>;
+    do {
+      tail = this.refreshing;
+      await tail;
+    } while (tail !== this.refreshing);
   }
 
   close(): void {

@@ -52,7 +52,7 @@ export class TokenCache {
   constructor(options: TokenCacheOptions = {}) {
     this.margin = Math.max(0, options.refreshMargin ?? DEFAULT_REFRESH_MARGIN);
     this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now()); // looked up per call, so fake clocks installed later apply
   }
 
   /** The key of a (provider, tenant, scope) entry. */

@@ -8,10 +8,10 @@ import {
   toM2MError,
   type ClientAuth,
   type ProviderCredentials,
-  type ProxySettings,
-  type TlsOptions,
 } from '@iot-m2m/node-red-auth/core';
 import { numberSetting, type ProviderConfigNode } from './shared.js';
+import { proxySettings, tlsOptions } from './network.js';
+import { refreshTokenRotation, registerAuthorizationEndpoints } from './verizon-cloud-auth.js';
 
 interface ProviderNodeDef extends NodeDef {
   preset: string;
@@ -30,51 +30,20 @@ interface ProviderNodeDef extends NodeDef {
   proxy: string;
 }
 
-interface TlsConfigNode extends Node {
-  addTLSOptions?(options: TlsOptions): void;
-}
-
-/** Node-RED's own `http proxy` config node. */
-interface HttpProxyNode extends Node<{ username?: string; password?: string }> {
-  url?: string;
-  noproxy?: string[];
-}
-
-/** The proxy node's settings as the core takes them: credentials go into the proxy URL. */
-function proxySettings(node: HttpProxyNode): ProxySettings {
-  if (!node.url) throw new M2MError('invalid_config', 'the selected http proxy node has no URL');
-  let url: URL;
-  try {
-    url = new URL(node.url);
-  } catch {
-    throw new M2MError('invalid_config', 'the selected http proxy node has an invalid URL');
-  }
-  if (node.credentials?.username) {
-    url.username = node.credentials.username;
-    url.password = node.credentials.password ?? '';
-  }
-  return { url: url.href, noProxy: node.noproxy ?? [] };
-}
+/** Longest a close waits for a refresh in flight. */
+const CLOSE_WAIT_MS = 5_000;
 
 export = function register(RED: NodeAPI): void {
   function M2MProviderNode(this: ProviderConfigNode & { credentials?: ProviderCredentials }, config: ProviderNodeDef) {
     RED.nodes.createNode(this, config);
     let client: ProviderClient | undefined;
     let problem: M2MError | undefined;
+    // Verizon Cloud: the newest rotated refresh token, kept across restarts.
+    const rotation = refreshTokenRotation(RED, this, config.preset, this.credentials ?? {});
     try {
       if (!isPresetId(config.preset)) throw new M2MError('invalid_config', `unknown provider preset "${config.preset}"`);
-      const tls: TlsOptions = {};
-      if (config.tls) {
-        const tlsNode = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
-        if (!tlsNode?.addTLSOptions) throw new M2MError('invalid_config', 'the selected TLS configuration node is missing');
-        tlsNode.addTLSOptions(tls);
-      }
-      let proxy: ProxySettings | undefined;
-      if (config.proxy) {
-        const proxyNode = RED.nodes.getNode(config.proxy) as HttpProxyNode | null;
-        if (!proxyNode) throw new M2MError('invalid_config', 'the selected http proxy node is missing');
-        proxy = proxySettings(proxyNode);
-      }
+      const tls = tlsOptions(RED, config.tls);
+      const proxy = proxySettings(RED, config.proxy);
       client = new ProviderClient(
         {
           preset: config.preset,
@@ -92,8 +61,8 @@ export = function register(RED: NodeAPI): void {
           refreshMargin: numberSetting(config.refreshMargin, 60, 0, 86_400),
           timeout: numberSetting(config.timeout, 30_000, 100, 600_000),
         },
-        this.credentials ?? {},
-        { tls, proxy },
+        rotation.credentials,
+        { tls, proxy, onCredentialRotated: rotation.onCredentialRotated },
       );
     } catch (e) {
       problem = toM2MError(e);
@@ -105,14 +74,25 @@ export = function register(RED: NodeAPI): void {
       return client!;
     };
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      try {
-        client?.close();
-      } finally {
-        done();
-      }
+    this.on('close', (removed: boolean, done: () => void) => {
+      // A refresh in flight may bring a rotated refresh token: let it land (and be saved) first.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      });
+      Promise.race([client?.idle(), waited]).finally(() => {
+        clearTimeout(timer);
+        try {
+          client?.close();
+          if (removed) rotation.removed();
+        } finally {
+          done();
+        }
+      });
     });
   }
+
+  registerAuthorizationEndpoints(RED);
 
   // The editor reads the preset table from here, so it lives in one place (src/core/providers).
   // Admin endpoints are guarded like Node-RED's own: m2m-provider.read.

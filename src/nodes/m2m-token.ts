@@ -18,7 +18,9 @@ export = function register(RED: NodeAPI): void {
   function M2MTokenNode(this: Node, config: TokenNodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const failed = (code: string) => RED._('m2m-token.status.failed', { code });
+    // An expired Verizon Cloud authorization needs the user, not a retry: say what to do.
+    const failed = (code: string) =>
+      code === 'authorization_expired' ? RED._('m2m-token.status.authorizationExpired') : RED._('m2m-token.status.failed', { code });
 
     node.on('input', async (msg: NodeMessageInFlow & Record<string, unknown>, send: Send, done: Done) => {
       try {

@@ -138,6 +138,19 @@ describe('HTTP client: every failure becomes one M2MError with the right code', 
     assert.equal(err.code, 'connection_reset');
   });
 
+  it('a refresh-token grant is resent only after an answer that says it was not processed', async () => {
+    client.close();
+    client = clientFor(emu, 'verizon-cloud');
+    emu.fault({ provider: 'verizon-cloud', route: 'token', drop: true });
+    const err = await client.getToken().catch((e) => e);
+    assert.equal(err.code, 'connection_reset');
+    assert.equal(emu.count('verizon-cloud', 'token'), 1, 'a dropped connection may have rotated the token: not resent');
+    emu.fault({ provider: 'verizon-cloud', route: 'token', status: 503 });
+    const ok = await client.getToken();
+    assert.ok(ok.token.accessToken);
+    assert.equal(emu.count('verizon-cloud', 'token'), 3, '503 (not processed) is retried');
+  });
+
   it('nothing listening → connection_refused', async () => {
     const server = net.createServer();
     await new Promise((r) => server.listen(0, '127.0.0.1', r));

@@ -4,7 +4,7 @@
  * or form fields (client_secret_post). Every preset that speaks plain OAuth
  * builds on these.
  */
-import type { HttpClient } from '../http.js';
+import type { HttpClient, HttpRequest } from '../http.js';
 import { parseTokenResponse, type Token } from '../token.js';
 import type { ClientAuth, Preset, ProviderContext } from './types.js';
 
@@ -35,6 +35,8 @@ export interface TokenRequestOptions {
   clientAuth: ClientAuth;
   /** Extra form fields (scope, client_id for Cognito, refresh_token, ...). */
   form?: Record<string, string | undefined>;
+  /** See HttpRequest.retry. */
+  retry?: HttpRequest['retry'];
 }
 
 /** POSTs a form to a token endpoint with client authentication; returns the parsed Token. */
@@ -47,6 +49,7 @@ export async function tokenRequest(http: HttpClient, options: TokenRequestOption
     url: options.tokenUrl,
     headers,
     form,
+    retry: options.retry,
     what: 'token request',
   });
   return parseTokenResponse(body, http.provider);
@@ -71,6 +74,8 @@ export function refreshTokenGrant(
   return tokenRequest(http, {
     ...options,
     form: { grant_type: 'refresh_token', refresh_token: options.refreshToken },
+    // A rotating provider replaces the refresh token when it answers: never resend it after a dropped connection.
+    retry: 'unprocessed',
   });
 }
 

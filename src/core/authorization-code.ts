@@ -1,0 +1,362 @@
+/**
+ * RFC 6749 §4.1 authorization code grant, for presets where a user consents once
+ * in the browser (Verizon Cloud): the pending requests (`state`, single use,
+ * 10 minutes), PKCE (RFC 7636, S256), the authorize URL and the code exchange.
+ * The Node-RED adapter only wires these to admin endpoints.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { M2MError, toM2MError } from './errors.js';
+import type { HttpClient } from './http.js';
+import { tokenRequest } from './providers/oauth2.js';
+import type { ClientAuth, PresetId } from './providers/types.js';
+import { verizonCloudAuthorization } from './providers/verizon-cloud.js';
+import { addSecret, forgetSecret, redact } from './redact.js';
+import type { Token } from './token.js';
+
+/** What a preset needs for the authorization code grant. */
+export interface AuthorizationCodeConfig {
+  /** Path of the authorize page under the provider's base URL. */
+  authorizePath: string;
+  /** Send a PKCE S256 challenge (servers that do not know PKCE ignore it, RFC 6749 §3.1). */
+  pkce: boolean;
+}
+
+/** Presets whose tokens come from a user's consent. */
+export const AUTHORIZATION_CODE_PRESETS: Readonly<Partial<Record<PresetId, AuthorizationCodeConfig>>> = {
+  'verizon-cloud': verizonCloudAuthorization,
+};
+
+export function authorizationCodeConfig(preset: PresetId): AuthorizationCodeConfig | undefined {
+  return AUTHORIZATION_CODE_PRESETS[preset];
+}
+
+/** How long a `state` is accepted. */
+export const AUTHORIZATION_TTL = 10 * 60_000;
+/** How long an outcome stays readable after the callback (for the editor's poll). */
+export const OUTCOME_TTL = 2 * 60_000;
+/** Pending requests kept at most; the oldest go first. */
+export const MAX_PENDING = 100;
+
+function random(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** RFC 7636 §4.1/4.2: a 43-character verifier and its S256 challenge. */
+export function pkcePair(): { verifier: string; challenge: string; method: 'S256' } {
+  const verifier = random(32);
+  return { verifier, challenge: s256(verifier), method: 'S256' };
+}
+
+export function s256(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+export interface AuthorizeUrlParams {
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  scope?: string;
+  codeChallenge?: string;
+}
+
+/** The provider's authorize page URL with the RFC 6749 §4.1.1 parameters (and PKCE). */
+export function buildAuthorizeUrl(authorizeUrl: string, p: AuthorizeUrlParams): string {
+  const url = new URL(authorizeUrl);
+  url.searchParams.set('client_id', p.clientId);
+  url.searchParams.set('redirect_uri', p.redirectUri);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('state', p.state);
+  if (p.scope) url.searchParams.set('scope', p.scope);
+  if (p.codeChallenge) {
+    url.searchParams.set('code_challenge', p.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
+  return url.toString();
+}
+
+/** Checks a callback URL the editor computed: absolute http(s), no query or fragment. */
+export function checkRedirectUri(value: unknown, provider: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new M2MError('invalid_config', 'the callback URL is missing', { provider });
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new M2MError('invalid_config', `"${value}" is not a valid callback URL`, { provider });
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new M2MError('invalid_config', `"${value}" must be an http or https URL without query or fragment`, { provider });
+  }
+  // Returned as given: the provider compares it case-sensitively with the registered one.
+  return value;
+}
+
+/** Everything the callback needs to finish one authorization, kept server-side. */
+export interface AuthorizationRequestInput {
+  /** The m2m-provider config node the refresh token belongs to. */
+  nodeId: string;
+  /** The editor user who started it (Node-RED's req.user.username), if admin auth is on. */
+  owner?: string;
+  provider: PresetId;
+  clientId: string;
+  clientSecret: string;
+  clientAuth: ClientAuth;
+  authorizeUrl: string;
+  tokenUrl: string;
+  redirectUri: string;
+  scope?: string;
+  pkce: boolean;
+  /** Opaque adapter data (e.g. the TLS config node id) handed back at the callback. */
+  extra?: Record<string, unknown>;
+}
+
+export type AuthorizationOutcome =
+  | { status: 'pending' }
+  | { status: 'authorized' }
+  | { status: 'denied'; error: string; description?: string }
+  | { status: 'failed'; code: string; message: string };
+
+export interface PendingAuthorization extends AuthorizationRequestInput {
+  state: string;
+  /** Handle the editor polls with; never leaves the editor (unlike `state`, which travels in URLs). */
+  handle: string;
+  codeVerifier?: string;
+  createdAt: number;
+  expiresAt: number;
+  used: boolean;
+  outcome: AuthorizationOutcome;
+  /** When a settled outcome stops being readable. */
+  forgetAt: number;
+}
+
+export interface AuthorizationRequestsOptions {
+  ttl?: number;
+  outcomeTtl?: number;
+  maxPending?: number;
+  now?: () => number;
+}
+
+/** Why a callback's `state` was refused (all answered 400, nothing stored). */
+export type StateProblem = 'missing' | 'unknown' | 'used' | 'expired';
+
+/**
+ * Pending authorizations of one Node-RED runtime. `state` is random (256 bits),
+ * bound to one config node and the editor user who asked for it, accepted once,
+ * within `ttl`. The PKCE verifier and the client secret never leave this object.
+ */
+export class AuthorizationRequests {
+  private readonly byState = new Map<string, PendingAuthorization>();
+  private readonly byHandle = new Map<string, PendingAuthorization>();
+  private readonly ttl: number;
+  private readonly outcomeTtl: number;
+  private readonly maxPending: number;
+  private readonly now: () => number;
+
+  constructor(options: AuthorizationRequestsOptions = {}) {
+    this.ttl = options.ttl ?? AUTHORIZATION_TTL;
+    this.outcomeTtl = options.outcomeTtl ?? OUTCOME_TTL;
+    this.maxPending = Math.max(1, options.maxPending ?? MAX_PENDING);
+    // Read Date.now at each call (fake clocks in tests replace it).
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  get size(): number {
+    return this.byState.size;
+  }
+
+  /** Starts one authorization: returns the authorize URL for the browser and the editor's poll handle. */
+  create(input: AuthorizationRequestInput): { handle: string; authorizeUrl: string; expiresAt: number } {
+    this.sweep();
+    while (this.byState.size >= this.maxPending) {
+      const oldest = this.byState.values().next().value as PendingAuthorization;
+      this.drop(oldest);
+    }
+    const now = this.now();
+    const pkce = input.pkce ? pkcePair() : undefined;
+    const request: PendingAuthorization = {
+      ...input,
+      state: random(32),
+      handle: random(16),
+      codeVerifier: pkce?.verifier,
+      createdAt: now,
+      expiresAt: now + this.ttl,
+      used: false,
+      outcome: { status: 'pending' },
+      // Kept a little past expiry so that the editor's poll learns it expired.
+      forgetAt: now + this.ttl + this.outcomeTtl,
+    };
+    addSecret(request.clientSecret);
+    this.byState.set(request.state, request);
+    this.byHandle.set(request.handle, request);
+    const authorizeUrl = buildAuthorizeUrl(input.authorizeUrl, {
+      clientId: input.clientId,
+      redirectUri: input.redirectUri,
+      state: request.state,
+      scope: input.scope,
+      codeChallenge: pkce?.challenge,
+    });
+    return { handle: request.handle, authorizeUrl, expiresAt: request.expiresAt };
+  }
+
+  /**
+   * Accepts a callback's `state` once. Throws `invalid_state` (with the reason in
+   * `cause.error`) when it is missing, unknown, already used or expired.
+   */
+  take(state: unknown): PendingAuthorization {
+    const problem = (reason: StateProblem, text: string) =>
+      new M2MError('invalid_state', `authorization callback refused: ${text}`, { error: reason });
+    if (typeof state !== 'string' || state === '') throw problem('missing', 'no state parameter');
+    const request = this.byState.get(state);
+    if (!request) throw problem('unknown', 'unknown state (start again from the config node)');
+    if (request.used) throw problem('used', 'this authorization was already completed');
+    if (request.expiresAt <= this.now()) {
+      this.drop(request);
+      throw problem('expired', 'the authorization request expired (10 minutes): start again from the config node');
+    }
+    request.used = true;
+    return request;
+  }
+
+  /** Records how a taken request ended; readable through `outcome` for a while. */
+  settle(request: PendingAuthorization, outcome: AuthorizationOutcome): void {
+    request.outcome = outcome;
+    request.forgetAt = this.now() + this.outcomeTtl;
+    // The secret and verifier are not needed any more.
+    forgetSecret(request.clientSecret);
+    request.clientSecret = '';
+    request.codeVerifier = undefined;
+  }
+
+  /**
+   * The outcome for the editor that started it: undefined for an unknown handle,
+   * or when another user asks (`owner` differs).
+   */
+  outcome(handle: unknown, owner?: string): (AuthorizationOutcome & { nodeId: string }) | undefined {
+    this.sweep();
+    if (typeof handle !== 'string') return undefined;
+    const request = this.byHandle.get(handle);
+    if (!request || request.owner !== owner) return undefined;
+    if (request.outcome.status === 'pending' && request.expiresAt <= this.now()) {
+      return { status: 'failed', code: 'expired', message: 'the authorization request expired', nodeId: request.nodeId };
+    }
+    return { ...request.outcome, nodeId: request.nodeId };
+  }
+
+  /** Drops requests past their time. */
+  sweep(): void {
+    const now = this.now();
+    for (const r of this.byState.values()) if (r.forgetAt <= now) this.drop(r);
+  }
+
+  clear(): void {
+    for (const r of [...this.byState.values()]) this.drop(r);
+  }
+
+  private drop(r: PendingAuthorization): void {
+    this.byState.delete(r.state);
+    this.byHandle.delete(r.handle);
+    if (r.clientSecret) forgetSecret(r.clientSecret);
+  }
+}
+
+export interface CodeExchange {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  clientAuth: ClientAuth;
+  code: string;
+  redirectUri: string;
+  codeVerifier?: string;
+}
+
+/**
+ * RFC 6749 §4.1.3: trades the code for tokens. The answer must carry a refresh
+ * token (that is what the config node keeps). Use an HttpClient without retries:
+ * a code is single use.
+ */
+export async function exchangeAuthorizationCode(http: HttpClient, x: CodeExchange): Promise<Token> {
+  addSecret(x.code);
+  try {
+    const token = await tokenRequest(http, {
+      tokenUrl: x.tokenUrl,
+      clientId: x.clientId,
+      clientSecret: x.clientSecret,
+      clientAuth: x.clientAuth,
+      form: {
+        grant_type: 'authorization_code',
+        code: x.code,
+        redirect_uri: x.redirectUri,
+        code_verifier: x.codeVerifier,
+      },
+    });
+    if (!token.refreshToken) {
+      throw new M2MError(
+        'invalid_token_response',
+        `${http.provider} answered the authorization code without a refresh_token`,
+        { provider: http.provider },
+      );
+    }
+    return token;
+  } finally {
+    forgetSecret(x.code);
+  }
+}
+
+/** The query of the provider's redirect to the callback (RFC 6749 §4.1.2 / §4.1.2.1). */
+export interface CallbackQuery {
+  state?: unknown;
+  code?: unknown;
+  error?: unknown;
+  error_description?: unknown;
+}
+
+export interface CompleteOptions {
+  /** An HTTP client for the request's provider (TLS from the config node; no retries). */
+  http(request: PendingAuthorization): HttpClient;
+  /** Keeps the refresh token as the config node's credential. */
+  store(request: PendingAuthorization, refreshToken: string): void | Promise<void>;
+}
+
+/**
+ * Handles the provider's redirect: checks `state` (throws invalid_state before
+ * anything else happens), then records a denial, or exchanges the code and
+ * stores the refresh token. The outcome is also kept for the editor's poll.
+ */
+export async function completeAuthorization(
+  requests: AuthorizationRequests,
+  query: CallbackQuery,
+  options: CompleteOptions,
+): Promise<{ request: PendingAuthorization; outcome: AuthorizationOutcome }> {
+  const request = requests.take(query.state);
+  let outcome: AuthorizationOutcome;
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? redact(v.slice(0, 500)) : undefined);
+  if (query.error !== undefined) {
+    outcome = { status: 'denied', error: text(query.error) ?? 'access_denied', description: text(query.error_description) };
+  } else if (typeof query.code !== 'string' || query.code === '') {
+    outcome = { status: 'failed', code: 'invalid_request', message: 'the provider redirected back without a code' };
+  } else {
+    let http: HttpClient | undefined;
+    try {
+      http = options.http(request);
+      const token = await exchangeAuthorizationCode(http, {
+        tokenUrl: request.tokenUrl,
+        clientId: request.clientId,
+        clientSecret: request.clientSecret,
+        clientAuth: request.clientAuth,
+        code: query.code,
+        redirectUri: request.redirectUri,
+        codeVerifier: request.codeVerifier,
+      });
+      await options.store(request, token.refreshToken!);
+      outcome = { status: 'authorized' };
+    } catch (e) {
+      const err = toM2MError(e, request.provider);
+      outcome = { status: 'failed', code: err.code, message: err.message };
+    } finally {
+      http?.close();
+    }
+  }
+  requests.settle(request, outcome);
+  return { request, outcome };
+}
