@@ -129,12 +129,33 @@ export class ProviderClient {
    * A valid token for (tenant, scope): from the cache, or one shared request.
    * `force` fetches a new one (msg.refresh).
    */
-  async getToken(params: TokenParams = {}, force = false): Promise<CachedToken> {
-    if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
-    this.requireCredentials();
-    const p = this.normalize(params);
-    const ctx = this.context();
-    return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.preset.fetchToken(ctx, p), force);
+  getToken(params: TokenParams = {}, force = false): Promise<CachedToken> {
+    // Not an async function: a cache hit costs no extra promise step. Every failure still
+    // comes as a rejected promise.
+    try {
+      if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
+      this.requireCredentials();
+      const p = this.normalize(params);
+      // The context (URLs parsed and checked) is built only when a token is fetched, not on every cached call.
+      return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.preset.fetchToken(this.context(), p), force);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The token getToken() would serve from the cache without a request (fresh, client open,
+   * credentials complete), or undefined. For callers that skip the promise on the hot path
+   * and call getToken() only when this gives nothing.
+   */
+  freshToken(params: TokenParams = {}): Token | undefined {
+    if (this.closed) return undefined;
+    try {
+      this.requireCredentials();
+    } catch {
+      return undefined; // getToken() reports it
+    }
+    return this.cache.fresh(this.cacheKey(params));
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */
