@@ -28,7 +28,7 @@ function areaOf(url, functionName) {
   if (file.startsWith(path.join(ROOT, 'dist', 'core'))) return 'our core (dist/core)';
   if (file.startsWith(path.join(ROOT, 'dist', 'emulator'))) return 'emulator';
   if (file.startsWith(path.join(ROOT, 'bench'))) return 'bench harness';
-  if (/node_modules\/@node-red\/util\//.test(file) || /node_modules\/i18next\//.test(file)) return 'Node-RED util / i18n';
+  if (/node_modules\/@node-red\/util\//.test(file) || /node_modules\/i18next\//.test(file)) return 'Node-RED util (hooks, log, i18n)';
   if (/node_modules\/@node-red\/runtime\//.test(file)) return 'Node-RED runtime';
   if (/node_modules\/(@node-red|node-red)\//.test(file)) return 'Node-RED (other)';
   if (/node_modules\/node-red-contrib-oauth2\//.test(file)) return 'node-red-contrib-oauth2';
