@@ -39,7 +39,9 @@ async function startRed() {
     port: 0,
     runtime: redRuntime().name,
     logLevel: process.env.BENCH_LOG_LEVEL || 'error',
-    settings: { nodesDir: [NODES_DIR] },
+    // nodesExcludes: [] keeps node-red-contrib-oauth2 (the anchor) loaded even if the runner's
+    // defaults come to exclude it from `npm start`.
+    settings: { nodesDir: [NODES_DIR], nodesExcludes: [] },
   });
   let deploys = 0;
 
