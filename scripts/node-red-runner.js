@@ -65,6 +65,8 @@ async function startNodeRed(options = {}) {
       console: { level: options.logLevel || process.env.NODE_RED_LOG_LEVEL || 'info', metrics: false, audit: false },
     },
     functionExternalModules: false,
+    // The benchmark's comparison node is a dev dependency: keep it out of the palette (bench/ loads it itself).
+    nodesExcludes: ['node-red-contrib-oauth2'],
     ...(options.adminToken ? { adminAuth: tokenAdminAuth(options.adminToken) } : {}),
     ...options.settings,
   };

@@ -166,11 +166,17 @@ export class ProviderClient {
    * A valid token for (tenant, scope): from the cache, or one shared request.
    * `force` fetches a new one (msg.refresh).
    */
-  async getToken(params: TokenParams = {}, force = false): Promise<CachedToken> {
-    this.assertOpen();
-    this.requireCredentials();
-    const p = this.normalize(params);
-    return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.fetchToken(p), force);
+  getToken(params: TokenParams = {}, force = false): Promise<CachedToken> {
+    // Not an async function: a cache hit costs no extra promise step. Every failure still
+    // comes as a rejected promise.
+    try {
+      this.assertOpen();
+      this.requireCredentials();
+      const p = this.normalize(params);
+      return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.fetchToken(p), force);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Throws `closed` once the config node stopped (redeploy): a late answer must not fill a dropped cache. */
@@ -207,6 +213,21 @@ export class ProviderClient {
       }
     }
     return token;
+  }
+
+  /**
+   * The token getToken() would serve from the cache without a request (fresh, client open,
+   * credentials complete), or undefined. For callers that skip the promise on the hot path
+   * and call getToken() only when this gives nothing.
+   */
+  freshToken(params: TokenParams = {}): Token | undefined {
+    if (this.closed) return undefined;
+    try {
+      this.requireCredentials();
+    } catch {
+      return undefined; // getToken() reports it
+    }
+    return this.cache.fresh(this.cacheKey(params));
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */

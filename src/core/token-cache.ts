@@ -44,6 +44,8 @@ export class TokenCache {
   private readonly margin: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  /** The key at the end of `entries` (most recently used), so a hit on it moves nothing. */
+  private newest: string | undefined;
   private closed = false;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   /** Period of the background sweep, ms; 0 = sweep only on demand. */
@@ -85,15 +87,32 @@ export class TokenCache {
    * A usable token for `key`: the cached one, or the result of `fetch` (shared by
    * every concurrent caller). `force` fetches a new one even if the cached one is fresh.
    */
-  async get(key: string, fetch: () => Promise<Token>, force = false): Promise<CachedToken> {
-    const now = this.now();
+  get(key: string, fetch: () => Promise<Token>, force = false): Promise<CachedToken> {
+    // A hit (every message between renewals) takes no async step of its own.
+    const token = force ? undefined : this.fresh(key);
+    if (token) return Promise.resolve({ token, fromCache: true });
+    return this.load(key, fetch, force);
+  }
+
+  /**
+   * The entry's token while it needs no renewal (before `renewAt`), counted as a use for
+   * LRU eviction; undefined when `get` would fetch.
+   */
+  fresh(key: string): Token | undefined {
     const entry = this.entries.get(key);
-    if (entry && !force && now < entry.renewAt) {
+    if (!entry || this.now() >= entry.renewAt) return undefined;
+    if (key !== this.newest) {
       // Keep recently used keys at the end of the map, for LRU eviction.
       this.entries.delete(key);
       this.entries.set(key, entry);
-      return { token: entry.token, fromCache: true };
+      this.newest = key;
     }
+    return entry.token;
+  }
+
+  /** The miss path of `get`: join the in-flight fetch or start one. */
+  private async load(key: string, fetch: () => Promise<Token>, force: boolean): Promise<CachedToken> {
+    const entry = this.entries.get(key);
     const pending = this.inflight.get(key);
     if (pending) return { token: await pending, fromCache: false };
 
@@ -125,6 +144,7 @@ export class TokenCache {
     const lifetime = Math.max(0, token.expiresAt - token.obtainedAt);
     const margin = Math.min(this.margin, lifetime / 2);
     this.entries.set(key, { token, renewAt: token.expiresAt - margin });
+    this.newest = key;
     addSecret(token.accessToken);
     addSecret(token.refreshToken);
     // Too many: the least recently used go (the map keeps use order; expired ones are the periodic sweep's).
@@ -210,6 +230,7 @@ export class TokenCache {
 
   private drop(key: string, entry: Entry): void {
     this.entries.delete(key);
+    if (key === this.newest) this.newest = undefined;
     forgetSecret(entry.token.accessToken);
     forgetSecret(entry.token.refreshToken);
   }

@@ -21,6 +21,30 @@ export = function register(RED: NodeAPI): void {
     // An expired Verizon Cloud authorization needs the user, not a retry: say what to do.
     const failed = (code: string) =>
       code === 'authorization_expired' ? RED._('m2m-token.status.authorizationExpired') : RED._('m2m-token.status.failed', { code });
+    // Translating a status text costs more than the rest of a cached call (i18next resolves the
+    // language and key every time), so each text is translated once: "refreshing" on first use,
+    // "token ok · 52 min" again only when the time left reads differently.
+    let refreshingText: string | undefined;
+    let okLeft: string | undefined;
+    let okText = '';
+    const okStatus = (left: string) => {
+      if (left !== okLeft) {
+        okText = RED._('m2m-token.status.ok', { left });
+        okLeft = left;
+      }
+      return okText;
+    };
+
+    // The same token's expiry is written into every message: format it once per token.
+    let isoAt = NaN;
+    let isoText = '';
+    const isoTime = (at: number) => {
+      if (at !== isoAt) {
+        isoText = new Date(at).toISOString();
+        isoAt = at;
+      }
+      return isoText;
+    };
 
     node.on('input', async (msg: NodeMessageInFlow & Record<string, unknown>, send: Send, done: Done) => {
       try {
@@ -37,24 +61,30 @@ export = function register(RED: NodeAPI): void {
         const force = readFlag(msg.refresh, 'msg.refresh');
         readHeaders(msg.headers); // checked before any request, merged after
         const params = { tenant };
-        if (force || !client.cache.peek(client.cacheKey(params))) {
-          node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-token.status.refreshing') });
+        // Between renewals the token is taken from the cache without waiting on a promise.
+        let token = force ? undefined : client.freshToken(params);
+        let fromCache = true;
+        if (!token) {
+          if (force || !client.cache.peek(client.cacheKey(params))) {
+            refreshingText ??= RED._('m2m-token.status.refreshing');
+            node.status({ fill: 'blue', shape: 'dot', text: refreshingText });
+          }
+          ({ token, fromCache } = await client.getToken(params, force));
         }
-        const { token, fromCache } = await client.getToken(params, force);
         const expiresIn = Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000));
         const normalized = client.normalize(params);
         msg.headers = mergeHeaders(msg.headers, { Authorization: `${token.tokenType} ${token.accessToken}` });
         msg.token = {
           provider: client.id,
           tokenType: token.tokenType,
-          expiresAt: new Date(token.expiresAt).toISOString(),
+          expiresAt: isoTime(token.expiresAt),
           expiresIn,
           scope: token.scope ?? normalized.scope,
           tenant: normalized.tenant,
           fromCache,
           ...(config.includeToken === true ? { accessToken: token.accessToken } : {}),
         };
-        node.status({ fill: 'green', shape: 'dot', text: RED._('m2m-token.status.ok', { left: formatDuration(expiresIn) }) });
+        node.status({ fill: 'green', shape: 'dot', text: okStatus(formatDuration(expiresIn)) });
         send(msg);
         done();
       } catch (err) {
