@@ -35,6 +35,7 @@ export const verizonCloud: EmulatedProvider = {
         cloud.refreshTokens.delete(presented);
         const next = randomBytes(24).toString('base64url');
         cloud.refreshTokens.add(next);
+        ctx.state.secrets.add(next);
         const token = ctx.state.issue('verizon-cloud', clientId, lifetime(ctx, LIFETIME));
         sendToken(ctx, { access_token: token, token_type: 'Bearer', expires_in: lifetime(ctx, LIFETIME), refresh_token: next });
       },
