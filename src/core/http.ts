@@ -56,6 +56,11 @@ export interface HttpRequest {
   retry?: boolean;
   /** Short name of the call for messages: "token request", "device read". */
   what?: string;
+  /**
+   * The status is the whole answer (RFC 7009 §2.2: the client ignores a revocation's body):
+   * a 2xx body is not parsed, and `body` is {}.
+   */
+  ignoreBody?: boolean;
 }
 
 /** A GET whose answer comes in pages (see HttpClient.paginate). */
@@ -169,7 +174,7 @@ export class HttpClient {
     return {
       status: response.statusCode,
       headers: response.headers,
-      body: parseBody<T>(response, this.provider, this.what(req)),
+      body: req.ignoreBody ? ({} as T) : parseBody<T>(response, this.provider, this.what(req)),
     };
   }
 
