@@ -172,6 +172,8 @@ export async function readDevices(
   api: DeviceApi,
   ids: unknown[],
   onResult: (result: DeviceResult) => void = () => undefined,
+  /** Where the ids came from ("msg.deviceId"), for the messages of invalid ones. */
+  from?: string,
 ): Promise<DeviceResult[]> {
   const results: DeviceResult[] = [];
   const emit = (r: DeviceResult) => {
@@ -182,7 +184,7 @@ export async function readDevices(
   const valid: DeviceId[] = [];
   for (const raw of ids) {
     try {
-      valid.push(parseDeviceId(raw));
+      valid.push(parseDeviceId(raw, from));
     } catch (e) {
       emit({ id: typeof raw === 'string' ? raw.trim() : String(raw), error: toM2MError(e, client.id) });
     }
