@@ -18,6 +18,8 @@ export const DEMO = Object.freeze({
  * (default 1; 0 = until cleared), or to a random `rate` share of requests.
  */
 export interface Fault {
+  /** A label: how often a named fault struck is counted (`state.faultHits`). */
+  name?: string;
   provider?: string;
   route?: string;
   /** Answer with this status (and `body`, or a default error body). */
@@ -91,6 +93,8 @@ export class EmulatorState {
   readonly secrets = new Set<string>();
   readonly log: RequestRecord[] = [];
   faults: Fault[] = [];
+  /** How often each named fault struck. */
+  readonly faultHits = new Map<string, number>();
   settings: EmulatorSettings = { expiresInAsString: false, omitExpiresIn: false };
   /** Extra state of provider modules (sessions, devices, tenants, ...). */
   readonly ext = new Map<string, unknown>();
@@ -103,6 +107,7 @@ export class EmulatorState {
     this.secrets.clear();
     this.log.length = 0;
     this.faults = [];
+    this.faultHits.clear();
     this.settings = { expiresInAsString: false, omitExpiresIn: false };
     this.ext.clear();
   }
@@ -135,6 +140,12 @@ export class EmulatorState {
 
   /** The fault that applies to this request, if any (consumed when counted). */
   takeFault(provider: string, route: string): Fault | undefined {
+    const fault = this.findFault(provider, route);
+    if (fault?.name) this.faultHits.set(fault.name, (this.faultHits.get(fault.name) ?? 0) + 1);
+    return fault;
+  }
+
+  private findFault(provider: string, route: string): Fault | undefined {
     for (let i = 0; i < this.faults.length; i++) {
       const f = this.faults[i];
       if (f.provider && f.provider !== provider) continue;
