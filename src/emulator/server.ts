@@ -68,6 +68,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A request still running when the state is reset (a slow answer to a client that gave up)
+    // must not count in what comes after the reset.
+    const generation = state.generation;
+    const record = (ctx: Ctx, route: string) => {
+      if (state.generation !== generation) return;
+      state.record({ at: Date.now(), provider: ctx.provider, route, method: ctx.method, path: ctx.path, status: ctx.status });
+    };
     const reqUrl = new URL(req.url ?? '/', url);
     const rawBody = await readBody(req);
     if (reqUrl.pathname.startsWith(CONTROL)) return control(req, res, reqUrl, rawBody);
@@ -96,10 +103,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     await route.handler(ctx);
     record(ctx, route.name);
-  }
-
-  function record(ctx: Ctx, route: string): void {
-    state.record({ at: Date.now(), provider: ctx.provider, route, method: ctx.method, path: ctx.path, status: ctx.status });
   }
 
   function makeCtx(

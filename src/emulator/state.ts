@@ -99,7 +99,11 @@ export class EmulatorState {
   /** Extra state of provider modules (sessions, devices, tenants, ...). */
   readonly ext = new Map<string, unknown>();
 
+  /** Counts resets: requests that began before the last one are not recorded. */
+  generation = 0;
+
   reset(): void {
+    this.generation++;
     this.tokens.clear();
     this.currentToken.clear();
     this.counts.clear();
