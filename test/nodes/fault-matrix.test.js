@@ -18,7 +18,7 @@ const { KINDS, failureText, kindFlow, kindCredentials, watch } = require('../sup
 const { FAULTS, TOKEN_ANSWERS, expectation } = require('../support/faults.js');
 
 /** Simulated time given to a message for anything late (a second outcome, a stray retry) to show up. */
-const QUIET_MS = 15_000;
+const QUIET_MS = 6_000;
 
 describe(`fault matrix: every fault on every route of every node type (Node-RED ${redVersion()})`, function () {
   let emu;
@@ -65,7 +65,7 @@ describe(`fault matrix: every fault on every route of every node type (Node-RED 
     const before = seen.total();
     helper.getNode('n').receive({ _msgid: `m${before}`, payload: Date.now(), ...msg });
     const took = await runUntil(clock, () => seen.total() > before, { what: `${kind}: an outcome` });
-    await runFor(clock, QUIET_MS);
+    await runFor(clock, QUIET_MS, 500);
     return took;
   }
 

@@ -10,6 +10,7 @@ const { helper, ALL, catchNode, start, stop, redVersion } = require('../helpers/
 const { startEmulator } = require('../../dist/emulator/index.js');
 const { waitFor, SEED_UUID } = require('../helpers/session-fixtures.js');
 const { KINDS, failureText, kindFlow, kindCredentials, watch } = require('../support/node-kinds.js');
+const { ioTurns } = require('../support/fake-clock.js');
 
 const withProtoKeys = () => JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}');
 const hugeArray = () => Array.from({ length: 100_000 }, (_, i) => `dev-${i}`);
@@ -115,8 +116,7 @@ describe(`bad input: every msg property every node reads (Node-RED ${redVersion(
     const before = seen.total();
     helper.getNode('n').receive(msg);
     await waitFor(() => seen.total() > before, 'an outcome');
-    // Anything late (a second outcome) would show up within a few turns of the event loop.
-    await new Promise((r) => setTimeout(r, 20));
+    await ioTurns(10); // anything late (a second outcome) would show up within a few turns of the event loop
   }
 
   for (const { property, kinds, values, code, node } of SWEEP) {
