@@ -9,7 +9,7 @@
  * userDir/node_modules/@iot-m2m/node-red-auth → this folder, the way an `npm install`
  * in the user dir would place it, so the palette, examples and locales load as for users.
  *
- * Run directly (`node scripts/node-red-runner.js --user-dir DIR [--port N]`) it prints one
+ * Run directly (`node scripts/node-red-runner.js --user-dir DIR [--port N] [--settings FILE.json]`) it prints one
  * JSON line {"url": ...} once Node-RED is ready, and stops on SIGTERM/SIGINT.
  */
 const fs = require('node:fs');
@@ -95,9 +95,12 @@ if (require.main === module) {
       'user-dir': { type: 'string' },
       port: { type: 'string', default: '0' },
       'log-level': { type: 'string' },
+      // A JSON file of extra Node-RED settings (tests: adminAuth, ...).
+      settings: { type: 'string' },
     },
   });
-  startNodeRed({ userDir: values['user-dir'], port: Number(values.port), logLevel: values['log-level'] })
+  const settings = values.settings ? JSON.parse(fs.readFileSync(values.settings, 'utf8')) : undefined;
+  startNodeRed({ userDir: values['user-dir'], port: Number(values.port), logLevel: values['log-level'], settings })
     .then((nr) => {
       process.stdout.write(`${JSON.stringify({ url: nr.url })}\n`);
       const stop = () => nr.stop().then(() => process.exit(0), () => process.exit(1));

@@ -11,9 +11,16 @@ const path = require('node:path');
 
 const RUNNER = path.join(__dirname, '..', '..', 'scripts', 'node-red-runner.js');
 
-async function startNodeRedProcess({ userDir, logLevel = 'info', env = {} } = {}) {
+async function startNodeRedProcess({ userDir, logLevel = 'info', env = {}, settings } = {}) {
   const dir = userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'm2m-e2e-'));
-  const child = spawn(process.execPath, [RUNNER, '--user-dir', dir, '--port', '0', '--log-level', logLevel], {
+  const args = [RUNNER, '--user-dir', dir, '--port', '0', '--log-level', logLevel];
+  if (settings) {
+    // Extra Node-RED settings (adminAuth, ...), beside the user dir.
+    const file = path.join(dir, 'test-settings.json');
+    fs.writeFileSync(file, JSON.stringify(settings));
+    args.push('--settings', file);
+  }
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
