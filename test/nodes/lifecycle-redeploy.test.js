@@ -14,6 +14,7 @@ const { startEmulator } = require('../../dist/emulator/index.js');
 const { secretCount } = require('../../dist/core/index.js');
 const { tenantDirectory } = require('../../dist/emulator/providers/insights-hub.js');
 const { SEED_UUID, SEED_IMEI, waitFor } = require('../helpers/session-fixtures.js');
+const { installClock, runUntil, runFor } = require('../support/fake-clock.js');
 
 const REDEPLOYS = Number(process.env.REDEPLOYS || 100);
 const NODE_CLOSE_LIMIT_MS = 15_000;
@@ -158,5 +159,25 @@ describe(`lifecycle: ${REDEPLOYS} redeploys with polls and requests in flight (N
 
     await helper.unload();
     await waitFor(() => secretCount() === secretsBefore, 'every secret forgotten', 5_000);
+  });
+
+  it('a logout that never answers holds a redeploy for 3 s at most (Node-RED gives a close 15 s)', async () => {
+    const clock = installClock();
+    try {
+      const nodes = flow(emu).filter((n) => !['n-core', 'n-m2m'].includes(n.id)); // no polls: only the session matters here
+      await helper.load([...ALL, catchNode], nodes, CREDENTIALS);
+      helper.getNode('n-session').receive({});
+      await runUntil(clock, () => emu.count('thingspace', 'login') === 1 && emu.state.log.length >= 2, { what: 'a session' });
+      emu.fault({ provider: 'thingspace', route: 'logout', delayMs: 600_000 });
+      let done = false;
+      const deploy = helper._redNodes.setFlows(nodes, CREDENTIALS, 'full').then(() => (done = true));
+      const took = await runUntil(clock, () => done, { what: 'the redeploy', step: 100 });
+      await deploy;
+      assert.ok(took >= 3_000 && took < 4_000, `the close waited ${took} ms of simulated time`);
+      assert.ok(!helper.log().args.some((a) => /Close timed out/.test(String(a[0]?.msg))), 'no close timed out');
+      await runFor(clock, 600_000, 60_000); // the emulator's late answer, so nothing stays open
+    } finally {
+      clock.restore();
+    }
   });
 });
