@@ -8,7 +8,8 @@
  * (test/helpers/hooks.js) fails any test during which a rejection went unhandled.
  */
 const assert = require('node:assert/strict');
-const { helper, ALL, catchNode, start, stop, redVersion } = require('../helpers/red.js');
+const { helper, ALL, catchNode, redVersion } = require('../helpers/red.js');
+const { emulatorSuite } = require('../helpers/session-fixtures.js');
 const { providerDef } = require('../helpers/fixtures.js');
 const { startEmulator } = require('../../dist/emulator/index.js');
 const { makeCertificates } = require('../support/certs.js');
@@ -21,27 +22,19 @@ const { FAULTS, TOKEN_ANSWERS, expectation } = require('../support/faults.js');
 const QUIET_MS = 6_000;
 
 describe(`fault matrix: every fault on every route of every node type (Node-RED ${redVersion()})`, function () {
+  const suite = emulatorSuite({ red: { helper } });
   let emu;
   let evil;
   let clock;
   before(async () => {
-    emu = await startEmulator();
     evil = await startCountingServer();
   });
-  after(async () => {
-    await emu.close();
-    await evil.close();
-  });
-  beforeEach(async () => {
-    emu.reset();
-    await start();
+  after(() => evil.close());
+  beforeEach(() => {
+    emu = suite.emu;
     clock = installClock();
   });
-  afterEach(async () => {
-    emu.state.faults = [];
-    await stop();
-    clock.restore();
-  });
+  afterEach(() => clock.restore());
 
   async function load(kind, { provider = {}, node = {}, on = emu } = {}) {
     KINDS[kind].setup?.(on);

@@ -6,9 +6,8 @@
  * no polluted prototype, and the node still works for the next message.
  */
 const assert = require('node:assert/strict');
-const { helper, ALL, catchNode, start, stop, redVersion } = require('../helpers/red.js');
-const { startEmulator } = require('../../dist/emulator/index.js');
-const { waitFor, SEED_UUID } = require('../helpers/session-fixtures.js');
+const { helper, ALL, catchNode, redVersion } = require('../helpers/red.js');
+const { emulatorSuite, waitFor, SEED_UUID } = require('../helpers/session-fixtures.js');
 const { KINDS, failureText, kindFlow, kindCredentials, watch } = require('../support/node-kinds.js');
 const { ioTurns } = require('../support/fake-clock.js');
 
@@ -95,16 +94,11 @@ const SWEEP = [
 ];
 
 describe(`bad input: every msg property every node reads (Node-RED ${redVersion()})`, function () {
+  const suite = emulatorSuite({ red: { helper } });
   let emu;
-  before(async () => {
-    emu = await startEmulator();
+  beforeEach(() => {
+    emu = suite.emu;
   });
-  after(() => emu.close());
-  beforeEach(async () => {
-    emu.reset();
-    await start();
-  });
-  afterEach(stop);
 
   async function load(kind, node) {
     KINDS[kind].setup?.(emu);

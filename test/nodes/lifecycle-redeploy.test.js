@@ -8,12 +8,11 @@
 const assert = require('node:assert/strict');
 const v8 = require('node:v8');
 const vm = require('node:vm');
-const { helper, ALL, catchNode, start, stop, redVersion } = require('../helpers/red.js');
+const { helper, ALL, catchNode, redVersion } = require('../helpers/red.js');
 const { providerDef, demoCredentials } = require('../helpers/fixtures.js');
-const { startEmulator } = require('../../dist/emulator/index.js');
 const { secretCount } = require('../../dist/core/index.js');
 const { tenantDirectory } = require('../../dist/emulator/providers/insights-hub.js');
-const { SEED_UUID, SEED_IMEI, waitFor } = require('../helpers/session-fixtures.js');
+const { emulatorSuite, SEED_UUID, SEED_IMEI, waitFor } = require('../helpers/session-fixtures.js');
 const { installClock, runUntil, runFor } = require('../support/fake-clock.js');
 
 const REDEPLOYS = Number(process.env.REDEPLOYS || 100);
@@ -87,16 +86,11 @@ function forgetSpyHistory() {
 
 describe(`lifecycle: ${REDEPLOYS} redeploys with polls and requests in flight (Node-RED ${redVersion()})`, function () {
   this.timeout(120_000);
+  const suite = emulatorSuite({ red: { helper } });
   let emu;
-  before(async () => {
-    emu = await startEmulator();
+  beforeEach(() => {
+    emu = suite.emu;
   });
-  after(() => emu.close());
-  beforeEach(async () => {
-    emu.reset();
-    await start();
-  });
-  afterEach(stop);
 
   it('no growth in handles, timers, sockets, secrets or heap; every close well within 15 s', async () => {
     tenantDirectory(emu.state).count = 3;

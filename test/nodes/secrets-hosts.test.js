@@ -7,8 +7,7 @@
  */
 const assert = require('node:assert/strict');
 const { helper, ALL, catchNode, start, stop, redVersion } = require('../helpers/red.js');
-const { startEmulator } = require('../../dist/emulator/index.js');
-const { waitFor } = require('../helpers/session-fixtures.js');
+const { emulatorSuite, waitFor } = require('../helpers/session-fixtures.js');
 const { startCountingServer } = require('../support/counting-server.js');
 const { KINDS, kindFlow, kindCredentials, watch } = require('../support/node-kinds.js');
 const { ioTurns } = require('../support/fake-clock.js');
@@ -33,22 +32,17 @@ function redirectingMsg(evil) {
 }
 
 describe(`credentials go only to the configured provider hosts (Node-RED ${redVersion()})`, function () {
+  const suite = emulatorSuite({ red: { helper } });
   let emu;
   let evil;
   before(async () => {
-    emu = await startEmulator();
     evil = await startCountingServer();
   });
-  after(async () => {
-    await emu.close();
-    await evil.close();
-  });
-  beforeEach(async () => {
-    emu.reset();
+  after(() => evil.close());
+  beforeEach(() => {
+    emu = suite.emu;
     evil.seen.length = 0;
-    await start();
   });
-  afterEach(stop);
 
   async function run(kind, msg) {
     KINDS[kind].setup?.(emu);

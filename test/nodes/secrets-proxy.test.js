@@ -6,8 +6,7 @@
  */
 const assert = require('node:assert/strict');
 const { helper, ALL, catchNode, coreNode, start, stop, redVersion } = require('../helpers/red.js');
-const { startEmulator } = require('../../dist/emulator/index.js');
-const { waitFor } = require('../helpers/session-fixtures.js');
+const { emulatorSuite, waitFor } = require('../helpers/session-fixtures.js');
 const { startForwardProxy } = require('../support/forward-proxy.js');
 const { KINDS, kindFlow, kindCredentials, watch } = require('../support/node-kinds.js');
 
@@ -15,22 +14,17 @@ const proxyNode = coreNode('network/06-httpproxy.js');
 const ENV = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
 
 describe(`every node type through a forward proxy (Node-RED ${redVersion()})`, function () {
+  const suite = emulatorSuite({ red: { helper } });
   let emu;
   let proxy;
   let savedEnv;
-  before(async () => {
-    emu = await startEmulator();
-  });
-  after(() => emu.close());
   beforeEach(async () => {
-    emu.reset();
+    emu = suite.emu;
     proxy = await startForwardProxy();
     savedEnv = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
     for (const k of ENV) delete process.env[k];
-    await start();
   });
   afterEach(async () => {
-    await stop();
     await proxy.close();
     for (const k of ENV) if (savedEnv[k] === undefined) delete process.env[k];
     else process.env[k] = savedEnv[k];

@@ -8,11 +8,10 @@
  * log in on first use and after every idle window) and must match exactly.
  */
 const assert = require('node:assert/strict');
-const { helper, ALL, catchNode, start, stop, redVersion } = require('../helpers/red.js');
+const { helper, ALL, catchNode, redVersion } = require('../helpers/red.js');
 const { providerDef, demoCredentials } = require('../helpers/fixtures.js');
-const { startEmulator } = require('../../dist/emulator/index.js');
 const { secretCount } = require('../../dist/core/index.js');
-const { SEED_UUID, SEED_IMEI, waitFor } = require('../helpers/session-fixtures.js');
+const { emulatorSuite, SEED_UUID, SEED_IMEI, waitFor } = require('../helpers/session-fixtures.js');
 const { installClock } = require('./fake-clock.js');
 
 const STEP_MS = 10_000;
@@ -60,21 +59,14 @@ function expectedLogins(times) {
 function defineSoak(hours) {
   describe(`soak: ${hours} h in simulated time, polling every 10 s (Node-RED ${redVersion()})`, function () {
     this.timeout(300_000);
+    const suite = emulatorSuite({ red: { helper } });
     let emu;
     let clock;
-    before(async () => {
-      emu = await startEmulator();
-    });
-    after(() => emu.close());
-    beforeEach(async () => {
-      emu.reset();
-      await start();
+    beforeEach(() => {
+      emu = suite.emu;
       clock = installClock(Date.parse('2026-03-01T00:00:00Z'));
     });
-    afterEach(async () => {
-      await stop();
-      clock.restore();
-    });
+    afterEach(() => clock.restore());
 
     it('the expected token fetches and logins exactly, every read answered, nothing left behind', async () => {
       emu.state.settings.tokenLifetime = TOKEN_LIFETIME_MS / 1000;
