@@ -215,10 +215,9 @@ export class HttpClient {
     }
     if (this.closed) {
       // The pooled agents are gone: a connection of its own, closed once the answer is in.
-      const options = { keepAlive: false, ...(proxyUrl ? { proxy: proxyUrl } : {}) };
-      return proxyUrl
-        ? { http: new HttpProxyAgent(options as never), https: new HttpsProxyAgent(options as never) }
-        : { http: new http.Agent(options), https: new https.Agent(options) };
+      if (!proxyUrl) return { http: new http.Agent({ keepAlive: false }), https: new https.Agent({ keepAlive: false }) };
+      const options = { keepAlive: false, proxy: proxyUrl };
+      return { http: new HttpProxyAgent(options), https: new HttpsProxyAgent(options) };
     }
     if (!proxyUrl) return this.direct;
     let agents = this.proxied.get(proxyUrl);
