@@ -56,12 +56,16 @@ export function parseDeviceId(value: unknown, from?: string): DeviceId {
   let id: string;
   if (typeof value === 'string') id = value.trim();
   else if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) id = String(value);
-  else if (typeof value === 'number') {
+  else if (typeof value === 'number' && Number.isInteger(value) && value > 0) {
     throw new M2MError(
       'invalid_device_id',
       `device id ${String(value).slice(0, 24)}${where(from)} is a number too large to be exact: send IMEIs and ICCIDs as strings`,
       { error: 'invalid_device_id' },
     );
+  } else if (typeof value === 'number') {
+    throw new M2MError('invalid_device_id', `device id ${String(value).slice(0, 24)}${where(from)} is not a whole positive number: send ids as strings`, {
+      error: 'invalid_device_id',
+    });
   } else {
     throw new M2MError('invalid_device_id', `a device id${where(from)} must be a string, not ${describe(value)}`, {
       error: 'invalid_device_id',

@@ -48,6 +48,7 @@ describe('device ids', function () {
       assert.throws(() => parseDeviceId(id), (e) => e.code === 'invalid_device_id' && why.test(e.message) && e.cause.error === 'invalid_device_id', id);
     }
     assert.throws(() => parseDeviceId(89148000004197461018), /too large to be exact/);
+    for (const n of [NaN, -5, 1.5, 0]) assert.throws(() => parseDeviceId(n), /is not a whole positive number/, String(n));
     assert.throws(() => parseDeviceId({ id: 1 }), /must be a string, not an object/);
     assert.throws(() => parseDeviceId(null), /not null/);
   });

@@ -74,8 +74,11 @@ const SWEEP = [
       'an array with null in it': () => [SEED_UUID, null],
       'a function': () => () => SEED_UUID,
       'a huge string (1 MB)': hugeString,
+      'NaN': () => NaN,
+      'a negative number': () => -5,
+      'a fraction': () => 1.5,
     },
-    code: (label) => (label.startsWith('a huge string') ? 'invalid_device_id' : 'invalid_input'),
+    code: (label) => (/^(a huge string|NaN|a negative number|a fraction)/.test(label) ? 'invalid_device_id' : 'invalid_input'),
   },
   {
     property: 'payload',
