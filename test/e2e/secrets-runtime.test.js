@@ -98,6 +98,7 @@ function flow(emu) {
   node('inspect-core', { type: 'm2m-token', provider: 'p-core', operation: 'inspect' });
   node('inspect-oa', { type: 'm2m-token', provider: 'p-oa', operation: 'inspect' });
   node('tenants', { type: 'm2m-tenants', provider: 'p-ih', split: false, withTokens: true, batchSize: 5 });
+  nodes.push(inject('tenants-refresh', 'tenants', [{ p: 'refresh', v: 'true', vt: 'bool' }]));
   node('revoke-ts', { type: 'm2m-revoke', provider: 'p-ts' });
   node('revoke-oa', { type: 'm2m-revoke', provider: 'p-oa' });
   node('revoke-iot', { type: 'm2m-revoke', provider: 'p-iot' });
@@ -175,21 +176,24 @@ describe('secrets: a trace-level Node-RED running every node type, successes and
     failures.push(await fire('device-m2m'));
     emu.fault({ provider: 'thingspace-core', route: 'device', status: 500, body: { error: 'internal_server_error', error_description: `could not introspect Bearer ${latestToken('thingspace-core')}` } });
     failures.push(await fire('device-core'));
+    // (Faults that are not retried: the retries' backoff would only make the test slower.)
     emu.fault({ provider: 'insights-hub', route: 'oauthTokens', status: 500, times: 0, body: { errors: [{ code: 'mdsp.core.generic', message: `X-SPACE-AUTH-KEY: Basic ${basic(DEMO.clientId, DEMO.clientSecret)}` }] } });
-    emu.fault({ provider: 'insights-hub', route: 'userTenants', status: 502, html: true, times: 1 });
-    failures.push(await fire('tenants'));
+    failures.push(await fire('tenants-refresh')); // the list goes out; the batches fail (node warnings)
     emu.state.faults = [];
-    failures.push(await fire('tenants')); // again, all tenants from cache or batches
-    emu.fault({ provider: 'oauth2', route: 'revoke', status: 503, times: 0, body: { error: 'temporarily_unavailable', error_description: `cannot revoke ${latestToken('oauth2')}` } });
+    emu.fault({ provider: 'insights-hub', route: 'userTenants', status: 400, html: true });
+    failures.push(await fire('tenants'));
+    emu.fault({ provider: 'oauth2', route: 'revoke', status: 500, body: { error: 'server_error', error_description: `cannot revoke ${latestToken('oauth2')}` } });
     failures.push(await fire('revoke-oa'));
-    emu.fault({ provider: 'thingspace-core', route: 'token-info', drop: true, times: 0 });
+    emu.fault({ provider: 'thingspace-core', route: 'token-info', status: 500, body: { error: 'server_error', error_description: `no access data for ${latestToken('thingspace-core')}` } });
     failures.push(await fire('inspect-core'));
     emu.state.faults = [];
     // Revocations that work, and the refresh-token preset once more after a forced refresh of the cache.
     for (const id of ['revoke-ts', 'revoke-oa', 'revoke-iot']) assert.equal((await fire(id)).debug, 'd-out');
 
     const codes = failures.filter((f) => f.debug === 'd-err').map((f) => f.msg.error.code);
-    assert.deepEqual(codes, ['invalid_request', 'invalid_client', 'login_rejected', 'session_expired', 'internal_server_error', 'temporarily_unavailable', 'connection_reset']);
+    assert.deepEqual(codes, ['invalid_request', 'invalid_client', 'login_rejected', 'session_expired', 'internal_server_error', 'http_400', 'server_error', 'server_error']);
+    const batches = failures.find((f) => f.msg.case === 'tenants-refresh').msg.tenants.tokens;
+    assert.deepEqual(batches.failed.map((f) => f.code), ['http_500', 'http_500']);
     assert.ok(ok.length === 12);
   });
 
