@@ -10,8 +10,8 @@
  * in the user dir would place it, so the palette, examples and locales load as for users.
  *
  * Run directly (`node scripts/node-red-runner.js --user-dir DIR [--port N] [--log-level L]
- * [--credential-secret S]`, M2M_NR_ADMIN_TOKEN=… for adminAuth) it prints one JSON line
- * {"url": ...} once the flows run, and stops on SIGTERM/SIGINT (node close handlers run).
+ * [--credential-secret S] [--settings FILE.json]`, M2M_NR_ADMIN_TOKEN=… for adminAuth) it prints
+ * one JSON line {"url": ...} once the flows run, and stops on SIGTERM/SIGINT (node close handlers run).
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -119,6 +119,8 @@ if (require.main === module) {
       port: { type: 'string', default: '0' },
       'log-level': { type: 'string' },
       'credential-secret': { type: 'string' },
+      // A JSON file of extra Node-RED settings (tests: adminAuth with users, ...).
+      settings: { type: 'string' },
     },
   });
   startNodeRed({
@@ -126,6 +128,7 @@ if (require.main === module) {
     port: Number(values.port),
     logLevel: values['log-level'],
     credentialSecret: values['credential-secret'],
+    settings: values.settings ? JSON.parse(fs.readFileSync(values.settings, 'utf8')) : undefined,
     // From the environment, not the command line: a token is not for `ps` to show.
     adminToken: process.env.M2M_NR_ADMIN_TOKEN || undefined,
   })

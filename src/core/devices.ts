@@ -63,7 +63,8 @@ export async function readCoreDevice(client: ProviderClient, id: string): Promis
       what: 'device read',
     }),
   );
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+  // An empty answer (HttpClient gives {} for an empty body) is no record either: it must not become an empty reading.
+  if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
     throw new M2MError('invalid_response', `the device read of ${id} answered something that is not a device record`, {
       provider: client.id,
     });
@@ -114,7 +115,11 @@ export async function listM2MDevices(client: ProviderClient, wanted: DeviceId[])
       client.http.request<Raw>({ method: 'POST', url, headers, json: body, what: 'M2M device list' }),
     );
     pages++;
-    const devices = Array.isArray(page.devices) ? (page.devices as Raw[]) : [];
+    // Without a devices list (an empty or foreign answer) nothing can be said about the wanted ids: not "not found".
+    if (!Array.isArray(page.devices)) {
+      throw new M2MError('invalid_response', 'the M2M device list answered without a devices list', { provider: client.id });
+    }
+    const devices = page.devices as Raw[];
     for (const d of devices) {
       for (const id of Object.values(m2mDeviceIds(d))) {
         const key = id.toLowerCase();
@@ -167,6 +172,8 @@ export async function readDevices(
   api: DeviceApi,
   ids: unknown[],
   onResult: (result: DeviceResult) => void = () => undefined,
+  /** Where the ids came from ("msg.deviceId"), for the messages of invalid ones. */
+  from?: string,
 ): Promise<DeviceResult[]> {
   const results: DeviceResult[] = [];
   const emit = (r: DeviceResult) => {
@@ -177,7 +184,7 @@ export async function readDevices(
   const valid: DeviceId[] = [];
   for (const raw of ids) {
     try {
-      valid.push(parseDeviceId(raw));
+      valid.push(parseDeviceId(raw, from));
     } catch (e) {
       emit({ id: typeof raw === 'string' ? raw.trim() : String(raw), error: toM2MError(e, client.id) });
     }

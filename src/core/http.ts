@@ -58,6 +58,16 @@ export interface HttpRequest {
   retry?: boolean | 'unprocessed';
   /** Short name of the call for messages: "token request", "device read". */
   what?: string;
+  /**
+   * The status is the whole answer (RFC 7009 §2.2: the client ignores a revocation's body):
+   * a 2xx body is not parsed, and `body` is {}.
+   */
+  ignoreBody?: boolean;
+  /**
+   * The request may outlive `close()` (the M2M logout a redeploy sends): it is not cancelled,
+   * and once the client is closed it goes on a connection of its own that closes after it.
+   */
+  survivesClose?: boolean;
 }
 
 /** A GET whose answer comes in pages (see HttpClient.paginate). */
@@ -111,6 +121,9 @@ export class HttpClient {
   private readonly proxied = new Map<string, Agents>();
   private readonly proxy: ProxySettings;
   private readonly env: NodeJS.ProcessEnv;
+  /** Requests on the wire, cancelled by close(): no retry, no socket or timer outlives the client. */
+  private readonly inflight = new Set<AbortController>();
+  private closed = false;
 
   constructor(options: HttpClientOptions) {
     this.provider = options.provider;
@@ -153,6 +166,7 @@ export class HttpClient {
   /** Sends a request and returns the parsed JSON body (or {} for an empty body). */
   async request<T = Record<string, unknown>>(req: HttpRequest): Promise<HttpResponse<T>> {
     const { got, module } = await this.got;
+    const abort = this.track(req);
     let response: Response<string>;
     try {
       response = await got(req.url, {
@@ -163,16 +177,34 @@ export class HttpClient {
         searchParams: req.searchParams,
         retry: retryFor(req.retry),
         agent: this.agentsFor(req.url),
+        signal: abort?.signal,
       });
     } catch (e) {
-      throw this.toError(e, req, module);
+      throw abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+    } finally {
+      if (abort) this.inflight.delete(abort);
     }
     if (response.statusCode >= 300) throw redirected(response, this.provider, this.what(req));
     return {
       status: response.statusCode,
       headers: response.headers,
-      body: parseBody<T>(response, this.provider, this.what(req)),
+      body: req.ignoreBody ? ({} as T) : parseBody<T>(response, this.provider, this.what(req)),
     };
+  }
+
+  /** Registers a request to cancel on close; throws `closed` for one that must not start after it. */
+  private track(req: HttpRequest | HttpPagesRequest<unknown>): AbortController | undefined {
+    if ((req as HttpRequest).survivesClose) return undefined;
+    if (this.closed) throw this.closedError(req);
+    const abort = new AbortController();
+    this.inflight.add(abort);
+    return abort;
+  }
+
+  private closedError(req: { what?: string }): M2MError {
+    return new M2MError('closed', `${this.what(req)} to ${this.provider} cancelled: the provider node was stopped`, {
+      provider: this.provider,
+    });
   }
 
   /** The agents for a URL: direct, or through the proxy that applies to it. */
@@ -182,6 +214,12 @@ export class HttpClient {
       proxyUrl = proxyFor(url, this.proxy, this.env);
     } catch {
       return this.direct; // not a URL: got reports it
+    }
+    if (this.closed) {
+      // The pooled agents are gone: a connection of its own, closed once the answer is in.
+      if (!proxyUrl) return { http: new http.Agent({ keepAlive: false }), https: new https.Agent({ keepAlive: false }) };
+      const options = { keepAlive: false, proxy: proxyUrl };
+      return { http: new HttpProxyAgent(options), https: new HttpsProxyAgent(options) };
     }
     if (!proxyUrl) return this.direct;
     let agents = this.proxied.get(proxyUrl);
@@ -205,11 +243,13 @@ export class HttpClient {
     let body: unknown;
     let pages = 0;
     const { got, module } = await this.got;
+    const abort = this.track(req);
     const items = got.paginate<T, string>(req.url, {
       method: 'GET',
       headers: req.headers,
       searchParams: req.searchParams,
       agent: this.agentsFor(req.url),
+      signal: abort?.signal,
       pagination: {
         transform: (response) => {
           if (response.statusCode >= 300) throw redirected(response, this.provider, what);
@@ -233,12 +273,20 @@ export class HttpClient {
     try {
       yield* items;
     } catch (e) {
-      throw this.toError(e, req, module);
+      throw abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+    } finally {
+      if (abort) this.inflight.delete(abort);
     }
   }
 
-  /** Closes pooled sockets (config node close / redeploy). */
+  /**
+   * Config node close / redeploy: cancels the requests on the wire (they end in `closed`, are
+   * not retried) and closes the pooled sockets. Only requests marked `survivesClose` still go.
+   */
   close(): void {
+    this.closed = true;
+    for (const abort of this.inflight) abort.abort();
+    this.inflight.clear();
     for (const agents of [this.direct, ...this.proxied.values()]) {
       agents.http.destroy();
       agents.https.destroy();

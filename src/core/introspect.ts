@@ -49,8 +49,8 @@ export async function introspectToken(client: ProviderClient, params: TokenParam
     const auth = authenticatedForm(client, { token: token.accessToken, token_type_hint: 'access_token' });
     ({ body } = await client.http.request<Raw>({ method: 'POST', url, ...auth, what: 'token introspection' }));
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new M2MError('invalid_response', 'the token info answer is not a JSON object', { provider: client.id });
+  if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
+    throw new M2MError('invalid_response', 'the token info answer is empty or not a JSON object', { provider: client.id });
   }
   if (typeof body.error === 'string') {
     const description = typeof body.error_description === 'string' ? body.error_description : undefined;

@@ -68,6 +68,7 @@ export class ProviderClient {
   private readonly onCredentialRotated: ProviderClientOptions['onCredentialRotated'];
   /** Tail of the refresh-token grants in progress (see fetchToken). */
   private refreshing: Promise<unknown> = Promise.resolve();
+  private refreshCount = 0;
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = getPreset(settings.preset);
@@ -192,7 +193,8 @@ export class ProviderClient {
    */
   private fetchToken(p: TokenParams): Promise<Token> {
     if (!this.preset.requires.includes('refreshToken')) return this.preset.fetchToken(this.context(), p);
-    const run = this.refreshing.then(() => this.refreshOnce(p));
+    this.refreshCount++;
+    const run = this.refreshing.then(() => this.refreshOnce(p)).finally(() => this.refreshCount--);
     this.refreshing = run.catch(() => undefined);
     return run;
   }
@@ -249,6 +251,11 @@ export class ProviderClient {
       const fresh = await this.getToken(params);
       return call(fresh.token);
     }
+  }
+
+  /** Whether a refresh-token request is on its way (see idle()). */
+  refreshInFlight(): boolean {
+    return this.refreshCount > 0;
   }
 
   /** Resolves when no refresh-token request is in flight (await before close, so a rotation is not lost). */

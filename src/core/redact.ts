@@ -14,7 +14,14 @@ const MASK = '[redacted]';
 const MIN_SECRET_LENGTH = 4;
 
 const known = new Map<string, number>();
-/** Known secrets, longest first (so one that contains another is masked whole); built on demand. */
+/**
+ * Secrets no longer in use (a dropped session, a rotated refresh token, a rejected access
+ * token), still masked: a provider may name one in an error after we let it go ("session X
+ * expired"). The most recent ones only, oldest out first, so memory stays bounded.
+ */
+const retired = new Set<string>();
+export const RETIRED_SECRETS_KEPT = 256;
+/** Known and retired secrets, longest first (so one that contains another is masked whole); built on demand. */
 let ordered: string[] | null = null;
 
 function rebuild(): void {
@@ -26,7 +33,10 @@ export function addSecret(value: unknown): void {
   if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return;
   const n = known.get(value) ?? 0;
   known.set(value, n + 1);
-  if (n === 0) rebuild();
+  if (n === 0) {
+    retired.delete(value);
+    rebuild();
+  }
 }
 
 export function forgetSecret(value: unknown): void {
@@ -35,13 +45,15 @@ export function forgetSecret(value: unknown): void {
   if (n === undefined) return;
   if (n <= 1) {
     known.delete(value);
+    retired.add(value);
+    if (retired.size > RETIRED_SECRETS_KEPT) retired.delete(retired.values().next().value as string);
     rebuild();
   } else {
     known.set(value, n - 1);
   }
 }
 
-/** How many distinct secrets are registered (tests check that close() forgets them). */
+/** How many distinct secrets are registered, retired ones not counted (tests check that close() forgets them). */
 export function secretCount(): number {
   return known.size;
 }
@@ -61,8 +73,8 @@ const PATTERNS: Array<[RegExp, string]> = [
 export function redact(text: string): string {
   if (typeof text !== 'string' || text.length === 0) return text;
   let out = text;
-  if (known.size > 0) {
-    ordered ??= [...known.keys()].sort((a, b) => b.length - a.length);
+  if (known.size > 0 || retired.size > 0) {
+    ordered ??= [...known.keys(), ...retired].sort((a, b) => b.length - a.length);
     // Plain substring search, not one big regex: thousands of tenant tokens may be registered.
     for (const secret of ordered) if (out.includes(secret)) out = out.split(secret).join(MASK);
   }

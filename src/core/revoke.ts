@@ -79,7 +79,7 @@ export async function revokeToken(client: ProviderClient, params: TokenParams = 
       ? { grant_type: 'client_credentials', token }
       : { token, token_type_hint: 'access_token' };
   // 200 also for unknown tokens; any error (503 included: "still valid", RFC 7009) is thrown and the token stays cached.
-  await client.http.request({ method: 'POST', url, ...authenticatedForm(client, form), what: 'token revocation' });
+  await client.http.request({ method: 'POST', url, ...authenticatedForm(client, form), what: 'token revocation', ignoreBody: true });
   client.invalidate(params, token);
   return withSession({ revoked: true, provider, at: at() });
 }

@@ -245,14 +245,15 @@ export class SessionKeeper {
         this.touch(session);
         return result;
       } catch (again) {
-        if (tokenRejected || !isSessionExpired(again)) throw again;
+        if (!isSessionExpired(again)) throw again;
+        // Known dead now: the next call logs in instead of trying it once more.
         this.drop(session);
         const err = toM2MError(again, this.client.id);
-        throw new M2MError(
-          'session_expired',
-          `ThingSpace answered "session expired" again right after a new login: ${err.message}`,
-          { ...err.cause, provider: this.client.id },
-        );
+        const when = tokenRejected ? 'after a new token' : 'again right after a new login';
+        throw new M2MError('session_expired', `ThingSpace answered "session expired" ${when}: ${err.message}`, {
+          ...err.cause,
+          provider: this.client.id,
+        });
       }
     }
   }
@@ -275,6 +276,8 @@ export class SessionKeeper {
         url: this.url(M2M_LOGOUT_PATH),
         headers: { authorization: `Bearer ${session.bearer}`, 'vz-m2m-token': session.token },
         retry: false,
+        // The last node using the session logs out while the redeploy closes the provider node.
+        survivesClose: true,
         what: 'M2M session logout',
       })
       .then(

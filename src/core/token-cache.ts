@@ -33,6 +33,7 @@ export const DEFAULT_SWEEP_INTERVAL = 60_000;
  * - Concurrent callers of a key share one in-flight fetch (single flight).
  * - A token is renewed `refreshMargin` before it expires. If the renewal fails while
  *   the old token is still valid, the old token is served and the next call tries again.
+ *   If the renewal hands back the same token, it is kept until it expires (no renewal storm).
  * - A failed fetch is not cached: the next call fetches afresh.
  * - `invalidate` drops a token the provider rejected (401).
  * - Expired entries are swept (on demand, and periodically once `startSweep` ran,
@@ -143,7 +144,10 @@ export class TokenCache {
     if (old) this.drop(key, old);
     const lifetime = Math.max(0, token.expiresAt - token.obtainedAt);
     const margin = Math.min(this.margin, lifetime / 2);
-    this.entries.set(key, { token, renewAt: token.expiresAt - margin });
+    // A renewal answered with the token we hold (ThingSpace, within its hour) would be answered so until it
+    // expires: renewing ahead again only costs requests. Keep it to its end; the next fetch gets a new one.
+    const handedBack = old !== undefined && old.token.accessToken === token.accessToken;
+    this.entries.set(key, { token, renewAt: handedBack ? token.expiresAt : token.expiresAt - margin });
     this.newest = key;
     addSecret(token.accessToken);
     addSecret(token.refreshToken);

@@ -61,7 +61,7 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `the string "${value.slice(0, 20)}"`;
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** "45 s", "52 min", "6 h", "30 d": how long a token has left, for status texts. */

@@ -11,8 +11,11 @@ export interface EmulatorOptions {
   host?: string;
   /** Extra providers (tests); the built-in ones are always there. */
   providers?: EmulatedProvider[];
-  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Serve HTTPS with this key and certificate (PEM) instead of HTTP. With `requestCert`, clients
+   * must present a certificate issued by `ca` (mutual TLS).
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requestCert?: boolean };
 }
 
 export interface Emulator {
@@ -55,7 +58,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     });
   };
-  const server = options.tls ? https.createServer(options.tls, onRequest) : http.createServer(onRequest);
+  const server = options.tls
+    ? https.createServer({ ...options.tls, rejectUnauthorized: options.tls.requestCert === true }, onRequest)
+    : http.createServer(onRequest);
   server.keepAliveTimeout = 5_000;
   server.on('connection', (s) => {
     sockets.add(s);
@@ -63,6 +68,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A request still running when the state is reset (a slow answer to a client that gave up)
+    // must not count in what comes after the reset.
+    const generation = state.generation;
+    const record = (ctx: Ctx, route: string) => {
+      if (state.generation !== generation) return;
+      state.record({ at: Date.now(), provider: ctx.provider, route, method: ctx.method, path: ctx.path, status: ctx.status });
+    };
     const reqUrl = new URL(req.url ?? '/', url);
     const rawBody = await readBody(req);
     if (reqUrl.pathname.startsWith(CONTROL)) return control(req, res, reqUrl, rawBody);
@@ -91,10 +103,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     await route.handler(ctx);
     record(ctx, route.name);
-  }
-
-  function record(ctx: Ctx, route: string): void {
-    state.record({ at: Date.now(), provider: ctx.provider, route, method: ctx.method, path: ctx.path, status: ctx.status });
   }
 
   function makeCtx(
@@ -147,7 +155,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ctx.req.socket.destroy();
       return true;
     }
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...f.headers };
     if (f.retryAfter !== undefined) headers['retry-after'] = String(f.retryAfter);
     if (f.html) {
       ctx.status = f.status ?? 400;

@@ -18,6 +18,8 @@ export const DEMO = Object.freeze({
  * (default 1; 0 = until cleared), or to a random `rate` share of requests.
  */
 export interface Fault {
+  /** A label: how often a named fault struck is counted (`state.faultHits`). */
+  name?: string;
   provider?: string;
   route?: string;
   /** Answer with this status (and `body`, or a default error body). */
@@ -31,6 +33,8 @@ export interface Fault {
   emptyBody?: boolean;
   /** Retry-After header value (seconds, or an HTTP-date string). */
   retryAfter?: number | string;
+  /** Extra response headers (e.g. a `location` for a redirect). */
+  headers?: Record<string, string>;
   /** Wait this long before answering (or before the other effects). */
   delayMs?: number;
   /** Destroy the connection without answering. */
@@ -56,6 +60,11 @@ export interface EmulatorSettings {
   omitExpiresIn: boolean;
   /** Override every provider's token lifetime, seconds. */
   tokenLifetime?: number;
+  /**
+   * Every provider: how token answers carry expires_in. "string": "3600"; "zero": 0;
+   * "negative": -1; "absent": left out. Unset: as the provider sends it.
+   */
+  expiresIn?: 'string' | 'zero' | 'negative' | 'absent';
 }
 
 export interface RequestRecord {
@@ -75,18 +84,34 @@ export class EmulatorState {
   /** ThingSpace: the token each client gets again within its hour. */
   readonly currentToken = new Map<string, string>();
   readonly counts = new Map<string, number>();
+  /** Requests by "provider route status" (status -1: connection dropped). */
+  readonly statusCounts = new Map<string, number>();
+  /**
+   * Every secret value the emulator handed out (access, session and refresh tokens), kept
+   * after they expire, rotate or are logged out: tests prove none of them leaked.
+   */
+  readonly secrets = new Set<string>();
   readonly log: RequestRecord[] = [];
   faults: Fault[] = [];
+  /** How often each named fault struck. */
+  readonly faultHits = new Map<string, number>();
   settings: EmulatorSettings = { expiresInAsString: false, omitExpiresIn: false };
   /** Extra state of provider modules (sessions, devices, tenants, ...). */
   readonly ext = new Map<string, unknown>();
 
+  /** Counts resets: requests that began before the last one are not recorded. */
+  generation = 0;
+
   reset(): void {
+    this.generation++;
     this.tokens.clear();
     this.currentToken.clear();
     this.counts.clear();
+    this.statusCounts.clear();
+    this.secrets.clear();
     this.log.length = 0;
     this.faults = [];
+    this.faultHits.clear();
     this.settings = { expiresInAsString: false, omitExpiresIn: false };
     this.ext.clear();
   }
@@ -99,9 +124,16 @@ export class EmulatorState {
     return n;
   }
 
+  /** Requests of "provider route" answered with `status` (-1: dropped). */
+  countStatus(provider: string, route: string, status: number): number {
+    return this.statusCounts.get(`${provider} ${route} ${status}`) ?? 0;
+  }
+
   record(r: RequestRecord): void {
     const key = `${r.provider} ${r.route}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const byStatus = `${key} ${r.status}`;
+    this.statusCounts.set(byStatus, (this.statusCounts.get(byStatus) ?? 0) + 1);
     this.log.push(r);
     if (this.log.length > MAX_LOG) this.log.splice(0, this.log.length - MAX_LOG);
   }
@@ -112,6 +144,12 @@ export class EmulatorState {
 
   /** The fault that applies to this request, if any (consumed when counted). */
   takeFault(provider: string, route: string): Fault | undefined {
+    const fault = this.findFault(provider, route);
+    if (fault?.name) this.faultHits.set(fault.name, (this.faultHits.get(fault.name) ?? 0) + 1);
+    return fault;
+  }
+
+  private findFault(provider: string, route: string): Fault | undefined {
     for (let i = 0; i < this.faults.length; i++) {
       const f = this.faults[i];
       if (f.provider && f.provider !== provider) continue;
@@ -134,6 +172,7 @@ export class EmulatorState {
   issue(provider: string, clientId: string, lifetimeS: number, extra: Partial<IssuedToken> = {}, value?: string): string {
     const token = value ?? randomBytes(24).toString('base64url');
     this.tokens.set(token, { provider, clientId, expiresAt: Date.now() + lifetimeS * 1000, ...extra });
+    this.secrets.add(token);
     return token;
   }
 

@@ -4,6 +4,7 @@ import {
   readDevices,
   requestedDevices,
   sessionKeeper,
+  sourceLabel,
   splitDeviceList,
   toM2MError,
   type DeviceApi,
@@ -25,6 +26,12 @@ type Msg = NodeMessageInFlow & Record<string, unknown>;
 /** The first poll of a source node, ms after deploy (like an inject node's "once"). */
 const FIRST_POLL_MS = 100;
 const MAX_INTERVAL_S = 7 * 86_400;
+/**
+ * The status's clock time, as toLocaleTimeString([], {hour12: false}) gives it. Made once:
+ * toLocaleTimeString builds a new formatter on every call (a third of a millisecond, on
+ * every device read).
+ */
+const STATUS_TIME = new Intl.DateTimeFormat([], { hour: 'numeric', minute: 'numeric', second: 'numeric', hour12: false });
 
 export = function register(RED: NodeAPI): void {
   function M2MDeviceNode(this: Node, config: DeviceNodeDef) {
@@ -65,7 +72,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     function showResult(ok: number, bad: number) {
-      const time = new Date().toLocaleTimeString([], { hour12: false });
+      const time = STATUS_TIME.format(new Date());
       if (bad === 0) node.status({ fill: 'green', shape: 'dot', text: RED._('m2m-device.status.ok', { count: ok, time }) });
       else node.status({ fill: 'yellow', shape: 'ring', text: RED._('m2m-device.status.partial', { ok, failed: bad, time }) });
     }
@@ -74,28 +81,39 @@ export = function register(RED: NodeAPI): void {
      * Reads `ids` for `base`: each device's message goes out as soon as it is read; the
      * failures are returned (nothing is sent once the node is closed).
      */
-    async function readAndSend(base: Msg, ids: unknown[], send: (m: NodeMessage) => void): Promise<Array<{ msg: Msg; error: M2MError }>> {
+    async function readAndSend(
+      base: Msg,
+      ids: unknown[],
+      from: string,
+      send: (m: NodeMessage) => void,
+    ): Promise<Array<{ msg: Msg; error: M2MError }>> {
       const client = providerClient(RED, config.provider);
       node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-device.status.reading') });
       const errors: Array<{ msg: Msg; error: M2MError }> = [];
       let ok = 0;
-      await readDevices(client, api, ids, (result) => {
-        if (closed) return;
-        if (result.error) {
-          errors.push({ msg: output(base, result), error: result.error });
-        } else {
-          ok++;
-          send(output(base, result));
-        }
-      });
+      await readDevices(
+        client,
+        api,
+        ids,
+        (result) => {
+          if (closed) return;
+          if (result.error) {
+            errors.push({ msg: output(base, result), error: result.error });
+          } else {
+            ok++;
+            send(output(base, result));
+          }
+        },
+        from,
+      );
       if (!closed) showResult(ok, errors.length);
       return errors;
     }
 
     node.on('input', async (msg: Msg, send: (m: NodeMessage) => void, done: Done) => {
       try {
-        const { ids } = requestedDevices(msg, config.devices);
-        const errors = await readAndSend(msg, ids, send);
+        const { ids, source } = requestedDevices(msg, config.devices);
+        const errors = await readAndSend(msg, ids, sourceLabel(source), send);
         // One device: its error ends the message. Several: each failed device is its own
         // error (a Catch node gets msg.deviceId), the others went out.
         if (ids.length === 1 && errors.length === 1) {
@@ -119,7 +137,7 @@ export = function register(RED: NodeAPI): void {
       polling = true;
       const base = { _msgid: RED.util.generateId() } as Msg;
       try {
-        const errors = await readAndSend(base, splitDeviceList(config.devices), (m) => node.send(m));
+        const errors = await readAndSend(base, splitDeviceList(config.devices), sourceLabel('devices'), (m) => node.send(m));
         for (const e of errors) node.error(e.error, e.msg);
       } catch (err) {
         const e = toM2MError(err);

@@ -75,19 +75,24 @@ export = function register(RED: NodeAPI): void {
     };
 
     this.on('close', (removed: boolean, done: () => void) => {
-      // A refresh in flight may bring a rotated refresh token: let it land (and be saved) first.
-      let timer: NodeJS.Timeout | undefined;
-      const waited = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_WAIT_MS);
-      });
-      Promise.race([client?.idle(), waited]).finally(() => {
-        clearTimeout(timer);
+      const finish = () => {
         try {
           client?.close();
           if (removed) rotation.removed();
         } finally {
           done();
         }
+      };
+      // A refresh in flight may bring a rotated refresh token: let it land (and be saved) first.
+      // Nothing in flight (every other preset): close at once, like any node.
+      if (!client?.refreshInFlight()) return finish();
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      });
+      Promise.race([client.idle(), waited]).finally(() => {
+        clearTimeout(timer);
+        finish();
       });
     });
   }

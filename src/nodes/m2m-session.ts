@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_FAILED_LOGINS,
   formatDuration,
   mergeHeaders,
+  readHeaders,
   sessionKeeper,
   toM2MError,
   type SessionInfo,
@@ -73,6 +74,7 @@ export = function register(RED: NodeAPI): void {
     node.on('input', async (msg: NodeMessageInFlow & Record<string, unknown>, send: Send, done: Done) => {
       try {
         const sessions = useKeeper();
+        readHeaders(msg.headers); // checked before the login, merged after
         if (sessions.state !== 'active') node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-session.status.loggingIn') });
         const { headers, info } = await sessions.headers();
         msg.headers = mergeHeaders(msg.headers, headers);

@@ -48,7 +48,8 @@ describe('device ids', function () {
       assert.throws(() => parseDeviceId(id), (e) => e.code === 'invalid_device_id' && why.test(e.message) && e.cause.error === 'invalid_device_id', id);
     }
     assert.throws(() => parseDeviceId(89148000004197461018), /too large to be exact/);
-    assert.throws(() => parseDeviceId({ id: 1 }), /must be a string, not a object/);
+    for (const n of [NaN, -5, 1.5, 0]) assert.throws(() => parseDeviceId(n), /is not a whole positive number/, String(n));
+    assert.throws(() => parseDeviceId({ id: 1 }), /must be a string, not an object/);
     assert.throws(() => parseDeviceId(null), /not null/);
   });
 
@@ -68,5 +69,15 @@ describe('device ids', function () {
     assert.throws(() => requestedDevices({ payload: [] }, undefined), { code: 'invalid_input' });
     const many = Array.from({ length: MAX_DEVICE_IDS + 1 }, (_, i) => `d${i}`);
     assert.throws(() => requestedDevices({ deviceId: many }, ''), /at most 500/);
+  });
+
+  it('a msg.deviceId that is set but empty, or holds something else than ids: invalid_input naming it (and the entry)', () => {
+    for (const deviceId of ['', '  ', []]) {
+      assert.throws(() => requestedDevices({ deviceId }, 'c'), (e) => e.code === 'invalid_input' && /msg\.deviceId is empty/.test(e.message));
+    }
+    assert.throws(() => requestedDevices({ deviceId: true }, 'c'), /^M2MError: msg\.deviceId must be a device id \(a string\), not a boolean$/);
+    assert.throws(() => requestedDevices({ deviceId: ['a', { id: 'b' }] }, ''), /msg\.deviceId\[1\] must be a device id \(a string\), not an object/);
+    assert.throws(() => requestedDevices({ payload: ['a', null] }, ''), /msg\.payload\[1\] must be a device id \(a string\), not null/);
+    assert.throws(() => parseDeviceId('864508030149262', 'msg.payload'), /device id "864508030149262" in msg\.payload is not a valid IMEI/);
   });
 });

@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { M2MError, redact, redactDeep, addSecret, forgetSecret, secretCount } = require('../../dist/core/index.js');
+const { M2MError, redact, redactDeep, addSecret, forgetSecret, secretCount, RETIRED_SECRETS_KEPT } = require('../../dist/core/index.js');
 
 describe('redaction and errors', () => {
   it('masks Basic and Bearer values, JWTs, and secret form/JSON fields', () => {
@@ -14,13 +14,20 @@ describe('redaction and errors', () => {
     assert.match(out, /Basic \[redacted\]/);
   });
 
-  it('masks registered secrets anywhere until they are forgotten', () => {
+  it('masks registered secrets anywhere, and the most recently forgotten ones too (a provider may echo a token it rejected)', () => {
     const before = secretCount();
     addSecret('plain-secret-value');
     assert.equal(redact('the provider said plain-secret-value is wrong'), 'the provider said [redacted] is wrong');
     forgetSecret('plain-secret-value');
     assert.equal(secretCount(), before);
+    assert.equal(redact('session plain-secret-value expired'), 'session [redacted] expired', 'retired, still masked');
+    // Memory stays bounded: after enough newer retirements the oldest is let go.
+    for (let i = 0; i <= RETIRED_SECRETS_KEPT; i++) {
+      addSecret(`retired-filler-${i}`);
+      forgetSecret(`retired-filler-${i}`);
+    }
     assert.equal(redact('plain-secret-value'), 'plain-secret-value');
+    assert.equal(redact(`retired-filler-${RETIRED_SECRETS_KEPT}`), '[redacted]');
   });
 
   it('does not register values too short to mask safely', () => {

@@ -125,6 +125,17 @@ describe('session keeper (ThingSpace M2M session)', function () {
     assert.deepEqual(counts(emu, 'thingspace'), { token: 1, login: 2, 'device-list': 3 });
   });
 
+  it('"session expired" on the retry after a new token: session_expired, and the dead session is dropped (next call logs in first)', async () => {
+    ts = thingspace();
+    await listCall(ts);
+    emu.fault({ provider: 'thingspace', route: 'device-list', status: 401, body: { error: 'invalid_token' } });
+    emu.fault({ provider: 'thingspace', route: 'device-list', status: 400, body: { errorCode: 'SessionToken.Expired', errorMessage: 'session token expired' } });
+    await assert.rejects(listCall(ts), (e) => e.code === 'session_expired' && /after a new token/.test(e.message));
+    assert.deepEqual(counts(emu, 'thingspace'), { token: 2, login: 1, 'device-list': 3 });
+    await listCall(ts);
+    assert.deepEqual(counts(emu, 'thingspace'), { token: 2, login: 2, 'device-list': 4 }, 'a login, then one call: no doomed call on the dead session');
+  });
+
   it('a 401 invalid_token (bearer token expired at the provider): one new token, one retry, same session', async () => {
     ts = thingspace();
     await listCall(ts);

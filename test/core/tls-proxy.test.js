@@ -49,6 +49,27 @@ describe('TLS verification and proxies', () => {
     });
   });
 
+  describe('mutual TLS (a server that asks for a client certificate)', () => {
+    let mtls;
+    before(async () => {
+      mtls = await startEmulator({ tls: { key: certs.key, cert: certs.cert, ca: certs.ca, requestCert: true } });
+    });
+    after(() => mtls.close());
+
+    it('without a client certificate → tls_failed, nothing answered, not retried', async () => {
+      const err = await token(mtls, 'oauth2', { options: { tls: { ca: certs.ca } } }).catch((e) => e);
+      assert.equal(err.code, 'tls_failed');
+      assert.match(err.message, /CERTIFICATE_REQUIRED/);
+      assert.equal(mtls.state.log.length, 0);
+    });
+
+    it('with the client certificate and key (as a tls-config node gives them) → the token', async () => {
+      const r = await token(mtls, 'oauth2', { options: { tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } } });
+      assert.ok(r.token.accessToken);
+      assert.equal(mtls.count('oauth2', 'token'), 1);
+    });
+  });
+
   describe('proxies', () => {
     let proxy;
     beforeEach(async () => { proxy = await startForwardProxy(); });

@@ -56,6 +56,27 @@ describe('TokenCache', () => {
       await assert.rejects(cache.get('k', async () => { throw new Error('provider down'); }), /provider down/);
     });
 
+    it('a renewal that hands back the token it holds (ThingSpace within its hour): kept to its end, no renewal storm', async () => {
+      let now = 0;
+      const cache = new TokenCache({ refreshMargin: 60_000, now: () => now });
+      const issuedAt = now;
+      let fetches = 0;
+      // The provider's answer: the same token until its hour is over, with the time it has left.
+      const fetch = async () => {
+        fetches++;
+        return now < issuedAt + 3_600_000 ? token('same', (issuedAt + 3_600_000 - now) / 1000, now) : token('next', 3600, now);
+      };
+      await cache.get('k', fetch);
+      for (now = 3_540_000; now < 3_600_000; now += 10_000) assert.equal((await cache.get('k', fetch)).token.accessToken, 'same');
+      assert.equal(fetches, 2, 'one renewal ahead, which said "same token"; none after it');
+      now = 3_600_000;
+      assert.equal((await cache.get('k', fetch)).token.accessToken, 'next');
+      assert.equal(fetches, 3);
+      now += 3_540_000;
+      await cache.get('k', fetch);
+      assert.equal(fetches, 4, 'a new token is renewed ahead as usual');
+    });
+
     it('caps the margin at half a short lifetime, so short tokens are still reused', async () => {
       let now = 0;
       const cache = new TokenCache({ refreshMargin: 60_000, now: () => now });

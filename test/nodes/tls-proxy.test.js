@@ -54,6 +54,29 @@ describe(`m2m-provider with Node-RED's tls-config and http proxy nodes (Node-RED
     assert.equal(emu.count('thingspace-core', 'token'), 1);
   });
 
+  it('mutual TLS: a tls-config node with a client certificate and key is accepted where one is required', async () => {
+    const mtls = await startEmulator({ tls: { key: certs.key, cert: certs.cert, ca: certs.ca, requestCert: true } });
+    const withCert = { id: 'tls-client', type: 'tls-config', name: '', cert: certs.clientCertFile, key: certs.clientKeyFile, ca: certs.caFile, certname: 'client.pem', keyname: 'client.key', caname: 'ca.pem', servername: '', verifyservercert: true, alpnprotocol: '' };
+    try {
+      for (const [tls, expect] of [['tls', 'tls_failed'], ['tls-client', 'ok']]) {
+        const f = flow({ tls, baseUrl: mtls.baseUrl('thingspace-core') });
+        f.push(withCert);
+        await helper.load([...ALL, catchNode, tlsNode, proxyNode], f, { prov: demoCredentials('thingspace-core') });
+        const r = await new Promise((resolve) => {
+          helper.getNode('out').on('input', (m) => resolve({ out: m }));
+          helper.getNode('caught').on('input', (m) => resolve({ caught: m }));
+          helper.getNode('t').receive({});
+        });
+        if (expect === 'ok') assert.match(r.out?.headers.Authorization ?? '', /^Bearer /, JSON.stringify(r.caught?.error));
+        else assert.equal(r.caught.error.code, expect);
+        await helper.unload();
+      }
+      assert.equal(mtls.count('thingspace-core', 'token'), 1, 'only the request with the certificate was answered');
+    } finally {
+      await mtls.close();
+    }
+  });
+
   it('with an http proxy node, the request goes through the proxy', async () => {
     const r = await run({ tls: 'tls', proxy: 'px' });
     assert.ok(r.out, JSON.stringify(r.caught?.error));

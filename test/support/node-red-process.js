@@ -57,11 +57,18 @@ function prepareUserDir({ userDir, flows, credentials } = {}) {
 /**
  * Starts Node-RED in a child process; resolves once its flows run.
  * Options: userDir (reuse = restart), flows, credentials (plain; written encrypted),
- * adminToken (turns on adminAuth), logLevel ('info'), env.
+ * adminToken (turns on adminAuth), settings (extra Node-RED settings, e.g. adminAuth with
+ * users), logLevel ('info'), env.
  */
 async function startNodeRedProcess(options = {}) {
   const userDir = prepareUserDir(options);
   const args = [RUNNER, '--user-dir', userDir, '--port', '0', '--log-level', options.logLevel || 'info', '--credential-secret', CREDENTIAL_SECRET];
+  if (options.settings) {
+    // Extra Node-RED settings, in a file beside the user dir's flows.
+    const file = path.join(userDir, 'test-settings.json');
+    fs.writeFileSync(file, JSON.stringify(options.settings));
+    args.push('--settings', file);
+  }
   const env = { ...process.env, ...options.env };
   if (options.adminToken) env.M2M_NR_ADMIN_TOKEN = options.adminToken;
   const child = spawn(process.execPath, args, { cwd: userDir, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -40,15 +40,18 @@ export function lifetime(ctx: Ctx, providerDefault: number): number {
   return ctx.state.settings.tokenLifetime ?? providerDefault;
 }
 
-/** Writes a token answer (RFC 6749 §5.1), honouring the expires_in settings for the generic provider. */
+/** Writes a token answer (RFC 6749 §5.1), honouring the expires_in settings (`quirks`: the generic provider's own). */
 export function sendToken(
   ctx: Ctx,
   fields: { access_token: string; token_type: string; expires_in: number; [k: string]: unknown },
   quirks = false,
 ): void {
   const body: Record<string, unknown> = { ...fields };
-  if (quirks && ctx.state.settings.omitExpiresIn) delete body.expires_in;
-  else if (quirks && ctx.state.settings.expiresInAsString) body.expires_in = String(fields.expires_in);
+  const { expiresIn, omitExpiresIn, expiresInAsString } = ctx.state.settings;
+  if (expiresIn === 'absent' || (quirks && omitExpiresIn)) delete body.expires_in;
+  else if (expiresIn === 'string' || (quirks && expiresInAsString)) body.expires_in = String(fields.expires_in);
+  else if (expiresIn === 'zero') body.expires_in = 0;
+  else if (expiresIn === 'negative') body.expires_in = -1;
   ctx.json(200, body, { 'cache-control': 'no-store', pragma: 'no-cache' });
 }
 

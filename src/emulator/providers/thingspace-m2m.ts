@@ -86,6 +86,7 @@ export const m2mRoutes: Route[] = [
       }
       m2m.failedLogins = 0;
       const sessionToken = randomBytes(18).toString('base64url');
+      ctx.state.secrets.add(sessionToken);
       m2m.sessions.set(sessionToken, { username, createdAt: Date.now(), lastUsedAt: Date.now() });
       ctx.json(200, { sessionToken });
     },
