@@ -1,64 +1,46 @@
 'use strict';
 /**
- * Insights Hub multi-tenant benchmark, run by hand (`npm run bench:tenants`), against the
- * emulator with a fixed delay on every Insights Hub request (a provider that is not on
- * loopback). Not a test: it prints times and ratios measured in the same run.
+ * 5. Multi-tenant tokens (Insights Hub), core only (no Node-RED), against the emulator with
+ * a fixed delay on every Insights Hub request (a provider that is not on loopback):
  *
  *   node --expose-gc bench/tenants.js [tenants=1000] [delayMs=20] [listTenants=10000]
+ *   npm run bench:tenants             (the same; `npm run bench -- 5` runs it within the suite)
  *
- * 1. Tokens for N tenants: one /oauth/token per tenant, one after the other (the baseline),
- *    against /oauthTokens with 5 tenants per request, sequentially and with 4 requests in flight.
- * 2. Memory while listing many tenants (GET /userTenants, 100 per page).
+ * 1. Tokens for N tenants, each on a fresh account (empty cache): one /oauth/token per tenant,
+ *    one after the other (the baseline), against /oauthTokens with 5 tenants per request,
+ *    one request at a time and with 4 in flight (fetchTenantTokens' default).
+ * 2. Memory while listing many tenants (GET /userTenants, 100 per page): the live heap after
+ *    each page (a GC first) and the heap kept by the id list. Needs --expose-gc.
  *
  * The emulator runs in a child process, as a provider would: it neither shares this
  * process's CPU nor its heap.
  */
-const { spawn } = require('node:child_process');
-const path = require('node:path');
 const { DEMO } = require('../dist/emulator/index.js');
 const { ProviderClient, fetchTenantTokens, listTenants } = require('../dist/core/index.js');
+const { startEmulator } = require('./lib/emulator.js');
+const { hasGc } = require('./lib/memory.js');
+const { runMain, scale } = require('./lib/scenario.js');
+const { fmt } = require('./lib/table.js');
 
-const [TENANTS = 1000, DELAY_MS = 20, LISTED = 10_000] = process.argv.slice(2).map(Number);
+const PROVIDER = 'insights-hub';
+/** Tenants per /oauthTokens request (the provider's maximum). */
+const BATCH = 5;
 
-/** The emulator CLI on a free port, driven through its control API. */
-async function startChildEmulator() {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'emulator', 'cli.js'), '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`the emulator exited (${code})`)));
-  });
-  const control = async (method, route, body) => {
-    const res = await fetch(`${url}/_emulator${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return res.json();
-  };
+/** Counts from the command line (node bench/tenants.js 1000 20 10000), else the defaults (scaled by BENCH_QUICK). */
+function settings(argv = process.argv.slice(2)) {
+  const [tenants, delayMs, listed] = argv.map(Number);
   return {
-    baseUrl: `${url}/insights-hub`,
-    control,
-    /** Insights Hub requests the emulator has answered so far. */
-    requests: async () => {
-      const { counts } = await control('GET', '/stats');
-      return Object.entries(counts).reduce((n, [k, v]) => (k.startsWith('insights-hub ') ? n + v : n), 0);
-    },
-    close: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }),
+    tenants: tenants || scale(1_000, 50),
+    delayMs: Number.isFinite(delayMs) ? delayMs : 20,
+    listed: listed || scale(10_000, 1_000),
   };
 }
 
 function account(emu) {
   return new ProviderClient(
     {
-      preset: 'insights-hub',
-      baseUrl: emu.baseUrl,
+      preset: PROVIDER,
+      baseUrl: emu.baseUrl(PROVIDER),
       appName: DEMO.appName,
       appVersion: DEMO.appVersion,
       hostTenant: DEMO.hostTenant,
@@ -67,91 +49,164 @@ function account(emu) {
   );
 }
 
-/** Runs `work` on a fresh account (empty cache); returns seconds taken and the requests the emulator saw. */
+/** Runs `work` on a fresh account (empty cache): seconds taken, requests the emulator saw, tokens cached. */
 async function measure(emu, work) {
   const client = account(emu);
-  const before = await emu.requests();
-  const start = process.hrtime.bigint();
-  const result = await work(client);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const requests = (await emu.requests()) - before;
-  const cached = client.cache.size;
-  client.close();
-  return { seconds, requests, cached, result };
-}
-
-const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KB`;
-
-async function tokens(emu, tenants) {
-  await emu.control('POST', '/faults', { provider: 'insights-hub', delayMs: DELAY_MS, times: 0 });
-  console.log(`\nTokens for ${tenants.length} tenants, ${DELAY_MS} ms per request:`);
-
-  const sequential = await measure(emu, async (client) => {
-    for (const tenant of tenants) await client.getToken({ tenant });
-  });
-  const batchedOneAtATime = await measure(emu, (client) => fetchTenantTokens(client, tenants, { concurrency: 1 }));
-  const batched = await measure(emu, (client) => fetchTenantTokens(client, tenants));
-
-  for (const [name, run] of [
-    ['one /oauth/token per tenant, sequential (baseline)', sequential],
-    ['/oauthTokens, 5 per request, 1 in flight', batchedOneAtATime],
-    ['/oauthTokens, 5 per request, 4 in flight', batched],
-  ]) {
-    const failed = run.result ? run.result.failed.length : 0;
-    console.log(
-      `  ${name.padEnd(52)} ${run.seconds.toFixed(2).padStart(6)} s  ${String(run.requests).padStart(5)} requests  ` +
-        `${run.cached} cached${failed ? `  ${failed} failed batches` : ''}  ` +
-        `x${(sequential.seconds / run.seconds).toFixed(1)} vs baseline`,
-    );
-  }
-  await emu.control('DELETE', '/faults');
-}
-
-async function memory(emu) {
-  await emu.control('POST', '/insights-hub/tenants', { count: LISTED });
-  const client = account(emu);
-  await client.getToken(); // the operator token, so the listing alone is measured
-  if (!global.gc) {
-    console.log('\n(memory: run with node --expose-gc for the listing measurement)');
-    client.close();
-    return;
-  }
-  global.gc();
-  const base = process.memoryUsage().heapUsed;
-  let peak = 0;
-  let start = process.hrtime.bigint();
-  const { tenants, pages } = await listTenants(client, {
-    // Live heap after each page (collected first): the ids so far plus what one page holds.
-    onPage: () => {
-      global.gc();
-      peak = Math.max(peak, process.memoryUsage().heapUsed - base);
-    },
-  });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  global.gc();
-  const kept = process.memoryUsage().heapUsed - base;
-  const idBytes = tenants.reduce((n, id) => n + id.length, 0);
-  // Timed apart: forcing a GC per page above costs more than the listing.
-  start = process.hrtime.bigint();
-  await listTenants(client);
-  const plain = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`\nListing ${tenants.length} tenants (${pages} pages of at most 100): ${plain.toFixed(2)} s (${seconds.toFixed(2)} s with a GC per page):`);
-  console.log(`  live heap growth, highest over the pages:  ${kb(peak)}`);
-  console.log(`  heap kept after the listing (the id list):  ${kb(kept)}  (${tenants.length} ids, ${idBytes} characters)`);
-  client.close();
-}
-
-(async () => {
-  const emu = await startChildEmulator();
   try {
-    await emu.control('POST', '/insights-hub/tenants', { count: Math.max(TENANTS, 1) });
-    const { tenants } = await listTenants(account(emu));
-    await tokens(emu, tenants.slice(0, TENANTS));
-    await memory(emu);
+    const before = await emu.requests(PROVIDER);
+    const start = process.hrtime.bigint();
+    const report = await work(client);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const requests = (await emu.requests(PROVIDER)) - before;
+    return { seconds, requests, cached: client.cache.size, failed: report?.failed.length ?? 0 };
+  } finally {
+    client.close();
+  }
+}
+
+async function tokens(emu, tenants, delayMs) {
+  await emu.control('POST', '/faults', { provider: PROVIDER, delayMs, times: 0 });
+  try {
+    const approaches = [
+      {
+        name: 'one /oauth/token per tenant, sequential (baseline)',
+        work: async (client) => {
+          for (const tenant of tenants) await client.getToken({ tenant });
+        },
+      },
+      { name: `/oauthTokens, ${BATCH} per request, 1 in flight`, work: (client) => fetchTenantTokens(client, tenants, { concurrency: 1 }) },
+      { name: `/oauthTokens, ${BATCH} per request, 4 in flight`, work: (client) => fetchTenantTokens(client, tenants) },
+    ];
+    const rows = [];
+    for (const a of approaches) {
+      const r = await measure(emu, a.work);
+      if (r.failed > 0 || r.cached !== tenants.length) {
+        throw new Error(`${a.name}: ${r.cached} of ${tenants.length} tokens cached, ${r.failed} failed batches`);
+      }
+      rows.push({ name: a.name, ...r, msPerTenant: (r.seconds * 1000) / tenants.length, msPerRequest: (r.seconds * 1000) / r.requests });
+    }
+    for (const r of rows) r.speedup = rows[0].seconds / r.seconds;
+    return rows;
+  } finally {
+    await emu.control('DELETE', '/faults');
+  }
+}
+
+/**
+ * Listing `count` tenants: with --expose-gc first the live heap after each page (a GC per page)
+ * and what the id list keeps, then (a second listing) the time without the GCs.
+ */
+async function listing(emu, count) {
+  await emu.control('POST', `/${PROVIDER}/tenants`, { count });
+  const client = account(emu);
+  try {
+    await client.getToken(); // the operator token, so the listing alone is measured
+    const row = {};
+    if (hasGc) {
+      global.gc();
+      const base = process.memoryUsage().heapUsed;
+      let peak = 0;
+      const start = process.hrtime.bigint();
+      const { tenants } = await listTenants(client, {
+        // Live heap after each page (collected first): the ids so far plus what one page holds.
+        onPage: () => {
+          global.gc();
+          peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+        },
+      });
+      row.secondsWithGc = Number(process.hrtime.bigint() - start) / 1e9;
+      global.gc();
+      row.kept = process.memoryUsage().heapUsed - base;
+      row.peak = peak;
+      row.withGc = tenants.length;
+    }
+    // Timed apart: forcing a GC per page costs more than the listing.
+    const start = process.hrtime.bigint();
+    const { tenants, pages } = await listTenants(client);
+    row.seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (row.withGc !== undefined && row.withGc !== tenants.length) {
+      throw new Error(`the listings found ${row.withGc} and ${tenants.length} tenants`);
+    }
+    return { ...row, tenants: tenants.length, pages, idChars: tenants.reduce((n, id) => n + id.length, 0) };
+  } finally {
+    client.close();
+  }
+}
+
+async function run() {
+  const s = settings();
+  const emu = await startEmulator();
+  try {
+    await emu.control('POST', `/${PROVIDER}/tenants`, { count: Math.max(s.tenants, 1) });
+    const all = account(emu);
+    let tenants;
+    try {
+      ({ tenants } = await listTenants(all));
+    } finally {
+      all.close();
+    }
+    const rows = await tokens(emu, tenants.slice(0, s.tenants), s.delayMs);
+    const list = await listing(emu, s.listed);
+
+    const [sequential, oneInFlight, batched] = rows;
+    const expectedRequests = Math.ceil(s.tenants / BATCH);
+    const listNotes = [
+      'live heap growth: highest heap after a GC at the end of each page, above the heap before the listing;',
+      'heap kept: what the returned id list holds after the listing (a GC first).',
+    ];
+    if (!hasGc) listNotes.push('No --expose-gc: memory not measured. Run `npm run bench:tenants` or through `npm run bench`.');
+    return {
+      tables: [
+        {
+          title: `5. Tokens for ${s.tenants.toLocaleString('en-US')} Insights Hub tenants, ${s.delayMs} ms added to every request, empty cache (one run each)`,
+          columns: [
+            { key: 'name', label: 'approach', align: 'left' },
+            { key: 'requests', label: 'requests', format: fmt.int },
+            { key: 'cached', label: 'tokens cached', format: fmt.int },
+            { key: 'seconds', label: 's', format: fmt.fixed(2) },
+            { key: 'msPerTenant', label: 'ms per tenant', format: fmt.fixed(2) },
+            { key: 'speedup', label: 'vs baseline', format: fmt.ratio },
+          ],
+          rows,
+          notes: [
+            `One request at a time, a request took ${fmt.fixed(1)(sequential.msPerRequest)} ms (/oauth/token) and ${fmt.fixed(1)(oneInFlight.msPerRequest)} ms (/oauthTokens, ${BATCH} tokens):`,
+            `the ${s.delayMs} ms delay plus the emulator's and this client's work.`,
+          ],
+        },
+        {
+          title: `5. Listing ${list.tenants.toLocaleString('en-US')} tenants (GET /userTenants, ${list.pages} pages of at most 100, no delay)`,
+          columns: [
+            { key: 'tenants', label: 'tenants', format: fmt.int },
+            { key: 'pages', label: 'pages', format: fmt.int },
+            { key: 'seconds', label: 's', format: fmt.fixed(2) },
+            { key: 'secondsWithGc', label: 's with a GC per page', format: fmt.fixed(2) },
+            { key: 'peak', label: 'live heap growth (max)', format: fmt.mb },
+            { key: 'kept', label: 'heap kept', format: fmt.mb },
+            { key: 'idChars', label: 'id characters', format: fmt.int },
+          ],
+          rows: [list],
+          notes: listNotes,
+        },
+      ],
+      ratios: [
+        {
+          label: `time: /oauthTokens, 4 in flight / one per tenant (${s.tenants} tenants)`,
+          value: batched.seconds / sequential.seconds,
+          goal: '',
+        },
+        { label: 'time: /oauthTokens, 1 in flight / one per tenant', value: oneInFlight.seconds / sequential.seconds, goal: '' },
+        {
+          label: 'requests: /oauthTokens / one per tenant',
+          value: batched.requests / sequential.requests,
+          goal: `= ${(1 / BATCH).toFixed(2)} (${BATCH} per request)`,
+          met: batched.requests === expectedRequests && oneInFlight.requests === expectedRequests,
+        },
+      ],
+    };
   } finally {
     await emu.close();
   }
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+}
+
+module.exports = { id: 5, title: 'Multi-tenant tokens', run };
+if (require.main === module) runMain(module.exports);

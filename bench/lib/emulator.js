@@ -6,8 +6,11 @@
  *
  *   const emu = await startEmulator();
  *   emu.url, emu.baseUrl('thingspace'), await emu.count('oauth2', 'token'), await emu.reset(), await emu.close()
+ *   await emu.control('POST', '/faults', { provider: 'insights-hub', delayMs: 20, times: 0 })
+ *   emu.cpuMs()   CPU time the emulator process has used so far (Linux; undefined elsewhere)
  */
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'emulator', 'cli.js');
@@ -36,16 +39,36 @@ function startEmulator() {
   });
 }
 
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on every common Linux build). */
+const USER_HZ = 100;
+
+/** user + system CPU ms of a process from /proc (Linux), or undefined where there is no /proc. */
+function processCpuMs(pid) {
+  try {
+    // Fields after "pid (comm) ": state is the 1st, utime the 12th, stime the 13th.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return undefined;
+  }
+}
+
 function client(child, url) {
   child.removeAllListeners('exit');
-  const control = async (method, route) => {
-    const res = await fetch(`${url}/_emulator${route}`, { method });
+  /** A call to the control API (/_emulator/...), with an optional JSON body. */
+  const control = async (method, route, body) => {
+    const res = await fetch(`${url}/_emulator${route}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     if (!res.ok) throw new Error(`emulator ${method} ${route}: HTTP ${res.status}`);
     return res.json();
   };
   return {
     url,
     pid: child.pid,
+    control,
+    cpuMs: () => processCpuMs(child.pid),
     baseUrl(id) {
       const p = PROVIDERS.find((x) => x.id === id);
       if (!p) throw new Error(`no emulated provider ${id}`);
@@ -55,6 +78,11 @@ function client(child, url) {
     async count(provider, route) {
       const { counts } = await control('GET', '/stats');
       return counts[`${provider} ${route}`] ?? 0;
+    },
+    /** Requests the emulator saw for every route of a provider. */
+    async requests(provider) {
+      const { counts } = await control('GET', '/stats');
+      return Object.entries(counts).reduce((n, [k, v]) => (k.startsWith(`${provider} `) ? n + v : n), 0);
     },
     reset: () => control('POST', '/reset'),
     close() {

@@ -11,31 +11,38 @@ const { DEMO } = require('../../dist/emulator/index.js');
 
 const tokenUrl = (emu) => `${emu.url}/oauth2/token`;
 
+/**
+ * An m2m-provider config node with the demo client's credentials, every property as the
+ * editor saves it. `fields`: preset, name, baseUrl, tokenUrl.
+ */
+function providerConfig(id, fields) {
+  return {
+    id,
+    type: 'm2m-provider',
+    name: '',
+    preset: 'oauth2',
+    baseUrl: '',
+    tokenUrl: '',
+    revokeUrl: '',
+    introspectUrl: '',
+    scope: '',
+    clientAuth: 'basic',
+    appName: '',
+    appVersion: '',
+    hostTenant: '',
+    refreshMargin: 60,
+    timeout: 30000,
+    tls: '',
+    proxy: '',
+    ...fields,
+    credentials: { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret },
+  };
+}
+
 /** m2m-token → (sink), with its m2m-provider config node. */
 const ours = (emu) => ({ id }) => ({
   name: 'm2m-token',
-  config: [
-    {
-      id: id('prov'),
-      type: 'm2m-provider',
-      name: 'emulator oauth2',
-      preset: 'oauth2',
-      baseUrl: '',
-      tokenUrl: tokenUrl(emu),
-      revokeUrl: '',
-      introspectUrl: '',
-      scope: '',
-      clientAuth: 'basic',
-      appName: '',
-      appVersion: '',
-      hostTenant: '',
-      refreshMargin: 60,
-      timeout: 30000,
-      tls: '',
-      proxy: '',
-      credentials: { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret },
-    },
-  ],
+  config: [providerConfig(id('prov'), { name: 'emulator oauth2', preset: 'oauth2', tokenUrl: tokenUrl(emu) })],
   nodes: [{ type: 'm2m-token', name: '', provider: id('prov'), tenant: '', includeToken: false }],
 });
 
@@ -86,4 +93,4 @@ const contribOauth2 = (emu) => () => ({
 /** Node-RED's floor: bench-pass only passes the message on. */
 const floor = () => () => ({ name: 'floor (pass-through)', nodes: [{ type: 'bench-pass', name: '' }] });
 
-module.exports = { ours, contribOauth2, floor, tokenUrl };
+module.exports = { ours, contribOauth2, floor, tokenUrl, providerConfig };

@@ -71,10 +71,23 @@ export = function register(RED: NodeAPI): void {
       return out;
     }
 
+    // Translating a status text per message cost more than the rest of the node's work (i18next
+    // resolves the language and key every time): "reading" is translated once, the result text
+    // again only when the counts or the second it shows change.
+    let readingText: string | undefined;
+    let resultKey = '';
+    let resultText = '';
     function showResult(ok: number, bad: number) {
-      const time = STATUS_TIME.format(new Date());
-      if (bad === 0) node.status({ fill: 'green', shape: 'dot', text: RED._('m2m-device.status.ok', { count: ok, time }) });
-      else node.status({ fill: 'yellow', shape: 'ring', text: RED._('m2m-device.status.partial', { ok, failed: bad, time }) });
+      const second = Math.floor(Date.now() / 1000);
+      const key = `${ok}/${bad}/${second}`;
+      if (key !== resultKey) {
+        const time = STATUS_TIME.format(new Date(second * 1000));
+        resultText =
+          bad === 0 ? RED._('m2m-device.status.ok', { count: ok, time }) : RED._('m2m-device.status.partial', { ok, failed: bad, time });
+        resultKey = key;
+      }
+      if (bad === 0) node.status({ fill: 'green', shape: 'dot', text: resultText });
+      else node.status({ fill: 'yellow', shape: 'ring', text: resultText });
     }
 
     /**
@@ -88,7 +101,8 @@ export = function register(RED: NodeAPI): void {
       send: (m: NodeMessage) => void,
     ): Promise<Array<{ msg: Msg; error: M2MError }>> {
       const client = providerClient(RED, config.provider);
-      node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-device.status.reading') });
+      readingText ??= RED._('m2m-device.status.reading');
+      node.status({ fill: 'blue', shape: 'dot', text: readingText });
       const errors: Array<{ msg: Msg; error: M2MError }> = [];
       let ok = 0;
       await readDevices(
