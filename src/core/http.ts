@@ -119,6 +119,8 @@ export class HttpClient {
   private readonly direct: Agents;
   /** Keep-alive agents per proxy URL, made on first use. */
   private readonly proxied = new Map<string, Agents>();
+  /** The proxy (or none) decided per origin. */
+  private readonly proxyByOrigin = new Map<string, string | undefined>();
   private readonly proxy: ProxySettings;
   private readonly env: NodeJS.ProcessEnv;
   /** Requests on the wire, cancelled by close(): no retry, no socket or timer outlives the client. */
@@ -175,7 +177,9 @@ export class HttpClient {
         form: req.form,
         json: req.json as Record<string, unknown> | undefined,
         searchParams: req.searchParams,
-        retry: retryFor(req.retry),
+        // The client's retry defaults apply unless the request says otherwise (got merges a
+        // per-request retry object on every call, which costs measurably on a hot path).
+        ...(req.retry === undefined || req.retry === true ? {} : { retry: retryFor(req.retry) }),
         agent: this.agentsFor(req.url),
         signal: abort?.signal,
       });
@@ -210,10 +214,17 @@ export class HttpClient {
   /** The agents for a URL: direct, or through the proxy that applies to it. */
   private agentsFor(url: string): Agents {
     let proxyUrl: string | undefined;
-    try {
-      proxyUrl = proxyFor(url, this.proxy, this.env);
-    } catch {
-      return this.direct; // not a URL: got reports it
+    // Which proxy serves an origin does not change while the client lives: decide once per origin.
+    const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0];
+    if (origin !== undefined && this.proxyByOrigin.has(origin)) {
+      proxyUrl = this.proxyByOrigin.get(origin);
+    } else {
+      try {
+        proxyUrl = proxyFor(url, this.proxy, this.env);
+      } catch {
+        return this.direct; // not a URL: got reports it
+      }
+      if (origin !== undefined && this.proxyByOrigin.size < 1000) this.proxyByOrigin.set(origin, proxyUrl);
     }
     if (this.closed) {
       // The pooled agents are gone: a connection of its own, closed once the answer is in.
@@ -355,10 +366,9 @@ function redirected(response: Response<string>, provider: string, what: string):
 }
 
 /** got's per-request retry options for HttpRequest.retry. */
-function retryFor(retry: HttpRequest['retry']): NonNullable<ExtendOptions['retry']> {
+function retryFor(retry: false | 'unprocessed'): NonNullable<ExtendOptions['retry']> {
   if (retry === false) return { limit: 0 };
-  if (retry === 'unprocessed') return { statusCodes: [429, 503], errorCodes: [] };
-  return {};
+  return { statusCodes: [429, 503], errorCodes: [] };
 }
 
 function contentType(response: Response<string>): string {
