@@ -353,6 +353,37 @@ describe('the editor (chromium, Node-RED 5 process, emulator)', function () {
     await page.screenshot({ path: path.join(SHOTS, 'telemetry-flow.png') });
   });
 
+  it('in Japanese and German (the editor\'s language setting): palette labels, dialog and help come from the catalogs', async () => {
+    const expected = {
+      ja: { palette: ['トークン取得', 'テナント一覧', 'M2Mセッション', 'デバイス読み取り', 'トークン失効'], test: '接続テスト', inputs: '入力' },
+      de: { palette: ['Token holen', 'Tenants auflisten', 'M2M-Sitzung', 'Gerät lesen', 'widerrufen'], test: 'Verbindung testen', inputs: 'Eingangsdaten' },
+    };
+    for (const [lang, want] of Object.entries(expected)) {
+      const other = await browser.context.newPage();
+      try {
+        await other.addInitScript((l) => localStorage.setItem('editor-language', l), lang);
+        await other.goto(nr.url);
+        await other.waitForFunction(() => document.querySelector('#red-ui-palette-container-M2M_auth .red-ui-palette-node'), null, {
+          timeout: 30_000,
+        });
+        const labels = await other.$$eval('#red-ui-palette-container-M2M_auth .red-ui-palette-label', (els) =>
+          // The palette breaks long labels after a hyphen.
+          els.map((e) => e.textContent.replace(/\s*-\s*/g, '-').replace(/\s+/g, ' ').trim()),
+        );
+        assert.deepEqual(labels, want.palette, lang);
+        // The deployed flow's provider dialog.
+        await other.dblclick(`[id="${placed.token}"]`);
+        await other.click('#node-input-btn-provider-edit, #node-input-edit-provider');
+        await other.waitForSelector('#m2m-test-connection', { state: 'visible' });
+        assert.equal((await other.textContent('#m2m-test-connection')).trim(), want.test, lang);
+        const help = await other.evaluate(() => RED.nodes.getNodeHelp('m2m-token'));
+        assert.match(help, new RegExp(`<h3>${want.inputs}</h3>`), lang);
+      } finally {
+        await other.close();
+      }
+    }
+  });
+
   it('after the deploy, Test connection uses the stored secret the dialog does not show', async () => {
     const before = emu.count('thingspace-core', 'token');
     await page.dblclick(`[id="${placed.token}"]`);
