@@ -25,44 +25,71 @@ type ProviderNodeDef = NodeDef & ProviderValues;
  * Fetches one token with the settings in the dialog (deployed or not; secrets the
  * dialog did not reveal are the stored ones) and answers whether that worked and
  * for how long the token is valid, or the provider's error. Never the token.
- *
- * A preset living on a rotating refresh token (Verizon Cloud) spends it on every
- * token request. With the stored refresh token of a deployed node, the test goes
- * through that node's own client (which keeps the newest token); otherwise a new
- * refresh token is stored as the node's credential, as Authorize does, and the
- * answer says `rotated` so the dialog marks the node for the deploy that saves it.
  */
 function registerConnectionTest(RED: NodeAPI): void {
   RED.httpAdmin.post('/m2m-auth/test', RED.auth.needsPermission('m2m-provider.write'), async (req: Request, res: Response) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const nodeId = typeof body.id === 'string' ? body.id : '';
-    let result: ConnectionTestResult;
     let rotated = false;
+    let result: ConnectionTestResult;
     try {
-      const settings = providerSettings(body as unknown as ProviderValues);
-      const credentials = dialogCredentials(RED, nodeId, body);
-      const deployed = nodeId ? (RED.nodes.getNode(nodeId) as ProviderConfigNode | null) : null;
-      const spendsRefreshToken = isPresetId(settings.preset) && getPreset(settings.preset).requires.includes('refreshToken');
-      const keptRefreshToken = body.refreshToken === undefined || body.refreshToken === KEPT;
-      if (spendsRefreshToken && keptRefreshToken && deployed && typeof deployed.client === 'function') {
-        result = await checkToken(deployed.client(), false);
-      } else {
-        result = await testConnection(settings, credentials, {
-          tls: tlsOptions(RED, selectedConfigNode(body.tls)),
-          proxy: proxySettings(RED, selectedConfigNode(body.proxy)),
-          // The provider has already replaced the old token: keep the new one for the deploy.
-          onCredentialRotated: (_name, value) => {
-            if (nodeId) storeRefreshToken(RED, nodeId, value);
-            rotated = Boolean(nodeId);
-          },
-        });
-      }
+      result = await testFromDialog(RED, nodeId, body, (value) => {
+        // The provider has already replaced the old refresh token: keep the new one for the deploy.
+        storeRefreshToken(RED, nodeId, value);
+        rotated = true;
+      });
     } catch (e) {
       const err = toM2MError(e);
       result = { ok: false, code: err.code, message: err.message, provider: err.provider };
     }
     res.json({ ...result, ...(rotated ? { rotated } : {}) });
   });
+}
+
+/**
+ * One token for the dialog's values. A preset living on a rotating refresh token
+ * (Verizon Cloud) spends it on every token request, so the test must not spend one
+ * that a running node still needs:
+ * - a refresh token no deploy has carried yet (from Authorize, or typed) is tested
+ *   directly, and the new one the provider returns is kept for the deploy (`onRotated`);
+ * - the one a deployed node holds is tested through that node's own client, which
+ *   keeps the newest, as long as the dialog uses the same settings and client;
+ * - with changed settings the test would strand the deployed node: deploy first.
+ */
+async function testFromDialog(
+  RED: NodeAPI,
+  nodeId: string,
+  body: Record<string, unknown>,
+  onRotated: (refreshToken: string) => void,
+): Promise<ConnectionTestResult> {
+  const settings = providerSettings(body as unknown as ProviderValues);
+  const credentials = dialogCredentials(RED, nodeId, body);
+  const direct = () =>
+    testConnection(settings, credentials, {
+      tls: tlsOptions(RED, selectedConfigNode(body.tls)),
+      proxy: proxySettings(RED, selectedConfigNode(body.proxy)),
+      onCredentialRotated: nodeId ? (_name, value) => onRotated(value) : undefined,
+    });
+  if (!isPresetId(settings.preset) || !getPreset(settings.preset).requires.includes('refreshToken')) return direct();
+  const deployed = nodeId ? (RED.nodes.getNode(nodeId) as (ProviderConfigNode & { credentials?: ProviderCredentials }) | null) : null;
+  const kept = body.refreshToken === undefined || body.refreshToken === KEPT;
+  if (!deployed || typeof deployed.client !== 'function' || !kept) return direct();
+  const stored = (RED.nodes.getCredentials(nodeId) ?? {}) as ProviderCredentials;
+  if (stored.refreshToken && stored.refreshToken !== deployed.credentials?.refreshToken) return direct();
+  const client = deployed.client();
+  const same =
+    JSON.stringify(client.settings) === JSON.stringify(settings) &&
+    credentials.clientId === client.credential('clientId') &&
+    credentials.clientSecret === client.credential('clientSecret');
+  if (!same) {
+    return {
+      ok: false,
+      provider: settings.preset,
+      code: 'deploy_first',
+      message: 'deploy the changed settings first: a test now would spend the refresh token the deployed node holds',
+    };
+  }
+  return checkToken(client, false);
 }
 
 /** Longest a close waits for a refresh in flight. */

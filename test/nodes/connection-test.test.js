@@ -140,6 +140,33 @@ describe('m2m-provider: Test connection endpoint', function () {
     assert.match(msg.headers.Authorization, /^Bearer /);
   });
 
+  it('verizon-cloud, deployed, with other settings in the dialog: asks for a deploy instead of spending the node\'s refresh token', async () => {
+    const def = providerDef(emu, 'verizon-cloud', { id: 'vc' });
+    await helper.load(ALL, [def], { vc: demoCredentials('verizon-cloud') });
+    const changed = await test({ ...dialog('verizon-cloud'), id: 'vc', clientSecret: 'a-new-secret', refreshToken: KEPT });
+    assert.equal(changed.ok, false);
+    assert.equal(changed.code, 'deploy_first');
+    const moved = await test({ ...dialog('verizon-cloud'), id: 'vc', clientSecret: KEPT, refreshToken: KEPT, timeout: 999 });
+    assert.equal(moved.code, 'deploy_first');
+    assert.equal(emu.count('verizon-cloud'), 0);
+    assert.ok(cloudState({ state: emu.state }).refreshTokens.has(DEMO.refreshToken), 'the deployed refresh token is untouched');
+  });
+
+  it('verizon-cloud, deployed, authorized again but not deployed: tests the new refresh token and keeps its successor', async () => {
+    const def = providerDef(emu, 'verizon-cloud', { id: 'vc' });
+    await helper.load(ALL, [def], { vc: demoCredentials('verizon-cloud') });
+    // What the Authorize button leaves behind: a new refresh token in the node's credentials, not deployed yet.
+    const cloud = cloudState({ state: emu.state });
+    cloud.refreshTokens.add('refresh-token-from-authorize');
+    helper._redNodes.addCredentials('vc', { ...demoCredentials('verizon-cloud'), refreshToken: 'refresh-token-from-authorize' });
+    const r = await test({ ...dialog('verizon-cloud'), id: 'vc', clientSecret: KEPT, refreshToken: KEPT });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(r.rotated, true);
+    assert.equal(cloud.refreshTokens.has('refresh-token-from-authorize'), false, 'spent');
+    assert.ok(cloud.refreshTokens.has(helper._redNodes.getCredentials('vc').refreshToken), 'its successor is kept for the deploy');
+    assert.ok(cloud.refreshTokens.has(DEMO.refreshToken), 'the deployed node\'s token is untouched');
+  });
+
   it('verizon-cloud, not deployed: the rotated refresh token is stored for the deploy, and the answer says so', async () => {
     await helper.load(ALL, []);
     const r = await test({ ...dialog('verizon-cloud'), id: 'new-vc' });
