@@ -18,4 +18,5 @@ export * from './revoke.js';
 export * from './introspect.js';
 export * from './authorization-code.js';
 export * from './refresh-token-store.js';
+export * from './connection-test.js';
 export { AUTHORIZATION_EXPIRED, refreshFailure } from './providers/verizon-cloud.js';

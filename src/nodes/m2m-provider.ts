@@ -1,33 +1,95 @@
 /** m2m-provider: the config node holding one provider account's credentials, token cache and HTTP client. */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { Request, Response } from 'express';
 import {
+  checkToken,
   describePresets,
+  getPreset,
   isPresetId,
   M2MError,
   ProviderClient,
+  testConnection,
   toM2MError,
-  type ClientAuth,
+  type ConnectionTestResult,
   type ProviderCredentials,
 } from '@iot-m2m/node-red-auth/core';
-import { numberSetting, type ProviderConfigNode } from './shared.js';
+import type { ProviderConfigNode } from './shared.js';
 import { proxySettings, tlsOptions } from './network.js';
-import { refreshTokenRotation, registerAuthorizationEndpoints } from './verizon-cloud-auth.js';
+import { dialogCredentials, KEPT, providerSettings, selectedConfigNode, type ProviderValues } from './provider-config.js';
+import { refreshTokenRotation, registerAuthorizationEndpoints, storeRefreshToken } from './verizon-cloud-auth.js';
 
-interface ProviderNodeDef extends NodeDef {
-  preset: string;
-  baseUrl: string;
-  tokenUrl: string;
-  revokeUrl: string;
-  introspectUrl: string;
-  scope: string;
-  clientAuth: string;
-  appName: string;
-  appVersion: string;
-  hostTenant: string;
-  refreshMargin: string | number;
-  timeout: string | number;
-  tls: string;
-  proxy: string;
+type ProviderNodeDef = NodeDef & ProviderValues;
+
+/**
+ * POST /m2m-auth/test (m2m-provider.write): the dialog's Test connection button.
+ * Fetches one token with the settings in the dialog (deployed or not; secrets the
+ * dialog did not reveal are the stored ones) and answers whether that worked and
+ * for how long the token is valid, or the provider's error. Never the token.
+ */
+function registerConnectionTest(RED: NodeAPI): void {
+  RED.httpAdmin.post('/m2m-auth/test', RED.auth.needsPermission('m2m-provider.write'), async (req: Request, res: Response) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const nodeId = typeof body.id === 'string' ? body.id : '';
+    let rotated = false;
+    let result: ConnectionTestResult;
+    try {
+      result = await testFromDialog(RED, nodeId, body, (value) => {
+        // The provider has already replaced the old refresh token: keep the new one for the deploy.
+        storeRefreshToken(RED, nodeId, value);
+        rotated = true;
+      });
+    } catch (e) {
+      const err = toM2MError(e);
+      result = { ok: false, code: err.code, message: err.message, provider: err.provider };
+    }
+    res.json({ ...result, ...(rotated ? { rotated } : {}) });
+  });
+}
+
+/**
+ * One token for the dialog's values. A preset living on a rotating refresh token
+ * (Verizon Cloud) spends it on every token request, so the test must not spend one
+ * that a running node still needs:
+ * - a refresh token no deploy has carried yet (from Authorize, or typed) is tested
+ *   directly, and the new one the provider returns is kept for the deploy (`onRotated`);
+ * - the one a deployed node holds is tested through that node's own client, which
+ *   keeps the newest, as long as the dialog uses the same settings and client;
+ * - with changed settings the test would strand the deployed node: deploy first.
+ */
+async function testFromDialog(
+  RED: NodeAPI,
+  nodeId: string,
+  body: Record<string, unknown>,
+  onRotated: (refreshToken: string) => void,
+): Promise<ConnectionTestResult> {
+  const settings = providerSettings(body as unknown as ProviderValues);
+  const credentials = dialogCredentials(RED, nodeId, body);
+  const direct = () =>
+    testConnection(settings, credentials, {
+      tls: tlsOptions(RED, selectedConfigNode(body.tls)),
+      proxy: proxySettings(RED, selectedConfigNode(body.proxy)),
+      onCredentialRotated: nodeId ? (_name, value) => onRotated(value) : undefined,
+    });
+  if (!isPresetId(settings.preset) || !getPreset(settings.preset).requires.includes('refreshToken')) return direct();
+  const deployed = nodeId ? (RED.nodes.getNode(nodeId) as (ProviderConfigNode & { credentials?: ProviderCredentials }) | null) : null;
+  const kept = body.refreshToken === undefined || body.refreshToken === KEPT;
+  if (!deployed || typeof deployed.client !== 'function' || !kept) return direct();
+  const stored = (RED.nodes.getCredentials(nodeId) ?? {}) as ProviderCredentials;
+  if (stored.refreshToken && stored.refreshToken !== deployed.credentials?.refreshToken) return direct();
+  const client = deployed.client();
+  const same =
+    JSON.stringify(client.settings) === JSON.stringify(settings) &&
+    credentials.clientId === client.credential('clientId') &&
+    credentials.clientSecret === client.credential('clientSecret');
+  if (!same) {
+    return {
+      ok: false,
+      provider: settings.preset,
+      code: 'deploy_first',
+      message: 'deploy the changed settings first: a test now would spend the refresh token the deployed node holds',
+    };
+  }
+  return checkToken(client, false);
 }
 
 /** Longest a close waits for a refresh in flight. */
@@ -44,26 +106,11 @@ export = function register(RED: NodeAPI): void {
       if (!isPresetId(config.preset)) throw new M2MError('invalid_config', `unknown provider preset "${config.preset}"`);
       const tls = tlsOptions(RED, config.tls);
       const proxy = proxySettings(RED, config.proxy);
-      client = new ProviderClient(
-        {
-          preset: config.preset,
-          baseUrl: config.baseUrl,
-          tokenUrl: config.tokenUrl,
-          revokeUrl: config.revokeUrl,
-          introspectUrl: config.introspectUrl,
-          scope: config.scope?.trim() || undefined,
-          clientAuth: (config.clientAuth === 'body' ? 'body' : config.clientAuth === 'basic' ? 'basic' : undefined) as
-            | ClientAuth
-            | undefined,
-          appName: config.appName,
-          appVersion: config.appVersion,
-          hostTenant: config.hostTenant,
-          refreshMargin: numberSetting(config.refreshMargin, 60, 0, 86_400),
-          timeout: numberSetting(config.timeout, 30_000, 100, 600_000),
-        },
-        rotation.credentials,
-        { tls, proxy, onCredentialRotated: rotation.onCredentialRotated },
-      );
+      client = new ProviderClient(providerSettings(config), rotation.credentials, {
+        tls,
+        proxy,
+        onCredentialRotated: rotation.onCredentialRotated,
+      });
     } catch (e) {
       problem = toM2MError(e);
       this.error(RED._('m2m-provider.errors.config', { message: problem.message }));
@@ -98,6 +145,7 @@ export = function register(RED: NodeAPI): void {
   }
 
   registerAuthorizationEndpoints(RED);
+  registerConnectionTest(RED);
 
   // The editor reads the preset table from here, so it lives in one place (src/core/providers).
   // Admin endpoints are guarded like Node-RED's own: m2m-provider.read.

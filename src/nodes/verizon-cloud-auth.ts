@@ -24,12 +24,11 @@ import {
   type ProviderCredentials,
 } from '@iot-m2m/node-red-auth/core';
 import { proxySettings, tlsOptions } from './network.js';
+import { dialogCredentials, selectedConfigNode } from './provider-config.js';
 
 /** Path of the callback under Node-RED's admin root: register it with the provider exactly so. */
 export const CALLBACK_PATH = '/m2m-auth/verizon-cloud/callback';
 const START_PATH = '/m2m-auth/verizon-cloud/authorize';
-/** The editor's placeholder for a password credential that is set but not sent to the browser. */
-const KEPT = '__PWRD__';
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
@@ -77,10 +76,7 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
       const nodeId = str(body.id);
       if (!nodeId) throw new M2MError('invalid_request', 'the config node id is missing');
       // Secrets the dialog did not reveal ("__PWRD__") are the deployed ones.
-      const saved = (RED.nodes.getCredentials(nodeId) ?? {}) as ProviderCredentials;
-      const clientId = str(body.clientId) || saved.clientId || '';
-      const typedSecret = str(body.clientSecret);
-      const clientSecret = typedSecret && typedSecret !== KEPT ? typedSecret : saved.clientSecret || '';
+      const { clientId, clientSecret } = dialogCredentials(RED, nodeId, body);
       if (!clientId || !clientSecret) {
         throw new M2MError('missing_credentials', 'enter the client id (key) and client secret before authorizing', {
           provider: preset.id,
@@ -101,7 +97,7 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
         redirectUri: checkRedirectUri(body.redirectUri, preset.id),
         scope: str(body.scope) || undefined,
         pkce: authCode.pkce,
-        extra: { tls: str(body.tls) || undefined, proxy: str(body.proxy) || undefined, timeout: Number(body.timeout) || undefined },
+        extra: { tls: selectedConfigNode(body.tls), proxy: selectedConfigNode(body.proxy), timeout: Number(body.timeout) || undefined },
       });
       res.json(started);
     } catch (e) {
@@ -166,7 +162,7 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
  * memory (and marks credentials dirty) until the next deploy writes
  * flows_cred.json; the dialog marks the node changed so that deploy happens.
  */
-function storeRefreshToken(RED: NodeAPI, nodeId: string, refreshToken: string): void {
+export function storeRefreshToken(RED: NodeAPI, nodeId: string, refreshToken: string): void {
   const current = (RED.nodes.getCredentials(nodeId) ?? {}) as Record<string, unknown>;
   RED.nodes.addCredentials(nodeId, { ...current, refreshToken });
 }

@@ -49,9 +49,9 @@ describe('end to end: the npm start demo', function () {
     }
     const alert = await comms.waitFor((m) => m.topic === 'debug' && m.data?.id === 'ts-telemetry-alert', 20_000);
     assert.ok(alert.data.msg);
-    // The file node appends on its own schedule: wait for the three lines (bounded).
+    // The file node appends beside the debug node, on its own time (a busy machine lags).
     const readLines = () => (fs.existsSync(telemetryFile) ? fs.readFileSync(telemetryFile, 'utf8').trim().split('\n').filter(Boolean) : []);
-    for (let i = 0; i < 100 && readLines().length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    for (const end = Date.now() + 10_000; readLines().length < 3 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
     const lines = readLines();
     assert.ok(lines.length >= 3, `${lines.length} lines`);
     assert.equal(typeof JSON.parse(lines[0]).temperature, 'number');

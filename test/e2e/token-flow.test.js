@@ -6,7 +6,7 @@ const { startEmulator } = require('../../dist/emulator/index.js');
 const { startNodeRedProcess } = require('../support/node-red-process.js');
 const { secretsOf, leaks } = require('../helpers/secrets.js');
 
-const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'get-token-emulator.json');
+const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'ThingSpace - get a token and call an API (emulator).json');
 
 /** The example flow, pointed at this run's emulator instead of the default port. */
 function exampleFlow(emu) {
@@ -86,6 +86,6 @@ describe('end to end: a started Node-RED, a flow deployed over the admin API', f
     const modules = await (await nr.api('library/examples/flows/')).json();
     assert.ok(JSON.stringify(modules).includes('@iot-m2m/node-red-auth'), JSON.stringify(modules));
     const ours = await (await nr.api('library/examples/flows/@iot-m2m/node-red-auth/')).json();
-    assert.ok(JSON.stringify(ours).includes('get-token-emulator'), JSON.stringify(ours));
+    assert.ok(JSON.stringify(ours).includes('ThingSpace - get a token and call an API (emulator)'), JSON.stringify(ours));
   });
 });

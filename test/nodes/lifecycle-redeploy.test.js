@@ -164,9 +164,13 @@ describe(`lifecycle: ${REDEPLOYS} redeploys with polls and requests in flight (N
       await runUntil(clock, () => emu.count('thingspace', 'login') === 1 && emu.state.log.length >= 2, { what: 'a session' });
       emu.fault({ provider: 'thingspace', route: 'logout', delayMs: 600_000 });
       let done = false;
+      const previous = helper.getNode('n-session');
       const deploy = helper._redNodes.setFlows(nodes, CREDENTIALS, 'full').then(() => (done = true));
       const took = await runUntil(clock, () => done, { what: 'the redeploy', step: 100 });
       await deploy;
+      // setFlows resolves once the old nodes closed; the new flow starts after. Let it, so no start
+      // of this test's flow runs into the next test's.
+      await runUntil(clock, () => ![null, previous].includes(helper.getNode('n-session')), { what: 'the new flow to start', step: 100 });
       assert.ok(took >= 3_000 && took < 4_000, `the close waited ${took} ms of simulated time`);
       assert.ok(!helper.log().args.some((a) => /Close timed out/.test(String(a[0]?.msg))), 'no close timed out');
       await runFor(clock, 600_000, 60_000); // the emulator's late answer, so nothing stays open

@@ -28,7 +28,7 @@ describe('Insights Hub example flows', function () {
   });
 
   it('the emulator example lists the tenants and calls the API once per tenant with its own token', async () => {
-    const shipped = JSON.stringify(example('insights-hub-tenants-emulator.json'));
+    const shipped = JSON.stringify(example('Insights Hub - tokens for every tenant (emulator).json'));
     assert.ok(shipped.includes('http://127.0.0.1:1881/insights-hub'), 'points at the emulator\'s default address');
     const flow = JSON.parse(shipped.replaceAll('http://127.0.0.1:1881', emu.url))
       // Inject nodes are triggered by hand here; debug nodes become test probes.
@@ -55,7 +55,7 @@ describe('Insights Hub example flows', function () {
   });
 
   it('the real-provider example has placeholders and no credentials', () => {
-    const flow = example('insights-hub-tenants.json');
+    const flow = example('Insights Hub - tokens for every tenant.json');
     const provider = flow.find((n) => n.type === 'm2m-provider');
     assert.equal(provider.preset, 'insights-hub');
     assert.match(provider.baseUrl, /^https:\/\/gateway\./);
@@ -63,7 +63,7 @@ describe('Insights Hub example flows', function () {
     assert.equal(provider.hostTenant, 'YOUR_OPERATOR_TENANT');
     assert.equal(provider.credentials, undefined);
     const ids = flow.map((n) => n.id);
-    const emulatorIds = example('insights-hub-tenants-emulator.json').map((n) => n.id);
+    const emulatorIds = example('Insights Hub - tokens for every tenant (emulator).json').map((n) => n.id);
     assert.deepEqual(ids.filter((id) => emulatorIds.includes(id)), [], 'both examples can be imported side by side');
   });
 });
