@@ -64,6 +64,7 @@ export class ProviderClient {
   readonly cache: TokenCache;
   private credentials: ProviderCredentials;
   private resolvedUrls?: ResolvedUrls;
+  private credentialsComplete?: boolean;
   private closed = false;
   private readonly onCredentialRotated: ProviderClientOptions['onCredentialRotated'];
   /** Tail of the refresh-token grants in progress (see fetchToken). */
@@ -129,6 +130,7 @@ export class ProviderClient {
     const secret = SECRET_CREDENTIALS.includes(name);
     if (secret) forgetSecret(this.credentials[name]);
     this.credentials[name] = value;
+    this.credentialsComplete = undefined;
     if (secret) addSecret(value);
   }
 
@@ -224,11 +226,9 @@ export class ProviderClient {
    */
   freshToken(params: TokenParams = {}): Token | undefined {
     if (this.closed) return undefined;
-    try {
-      this.requireCredentials();
-    } catch {
-      return undefined; // getToken() reports it
-    }
+    // Credentials change only through setCredential: checked once, not per message.
+    this.credentialsComplete ??= this.preset.requires.every((n) => Boolean(this.credentials[n]));
+    if (!this.credentialsComplete) return undefined; // getToken() says what is missing
     return this.cache.fresh(this.cacheKey(params));
   }
 

@@ -50,7 +50,11 @@ export function readHeaders(value: unknown, property = 'msg.headers'): Record<st
  * same name whatever its case (so there is never both "authorization" and "Authorization").
  */
 export function mergeHeaders(existing: unknown, add: Record<string, string>): Record<string, unknown> {
-  const out = readHeaders(existing);
+  return setHeaders(readHeaders(existing), add);
+}
+
+/** mergeHeaders on a copy readHeaders already made (the hot path checks first, merges later: one copy). */
+export function setHeaders(out: Record<string, unknown>, add: Record<string, string>): Record<string, unknown> {
   for (const name of Object.keys(add)) {
     for (const k of Object.keys(out)) if (k.toLowerCase() === name.toLowerCase()) delete out[k];
   }

@@ -3,7 +3,7 @@
  * operation "inspect": the provider's token info (introspection) answer in msg.payload.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { formatDuration, introspectToken, mergeHeaders, readFlag, readHeaders, readTenant } from '@iot-m2m/node-red-auth/core';
+import { formatDuration, introspectToken, readFlag, readHeaders, readTenant, setHeaders } from '@iot-m2m/node-red-auth/core';
 import { fail, providerClient, type Done, type Send } from './shared.js';
 
 interface TokenNodeDef extends NodeDef {
@@ -25,6 +25,8 @@ export = function register(RED: NodeAPI): void {
     // language and key every time), so each text is translated once: "refreshing" on first use,
     // "token ok · 52 min" again only when the time left reads differently.
     let refreshingText: string | undefined;
+    /** The status text last set; cleared whenever another status (refreshing, failed) replaces it. */
+    let shown: string | undefined;
     let okLeft: string | undefined;
     let okText = '';
     const okStatus = (left: string) => {
@@ -54,12 +56,13 @@ export = function register(RED: NodeAPI): void {
           node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-token.status.inspecting') });
           msg.payload = await introspectToken(client, { tenant });
           node.status({ fill: 'green', shape: 'dot', text: RED._('m2m-token.status.inspected') });
+          shown = undefined;
           send(msg);
           done();
           return;
         }
         const force = readFlag(msg.refresh, 'msg.refresh');
-        readHeaders(msg.headers); // checked before any request, merged after
+        const headers = readHeaders(msg.headers); // checked before any request, merged after
         const params = { tenant };
         // Between renewals the token is taken from the cache without waiting on a promise.
         let token = force ? undefined : client.freshToken(params);
@@ -68,12 +71,13 @@ export = function register(RED: NodeAPI): void {
           if (force || !client.cache.peek(client.cacheKey(params))) {
             refreshingText ??= RED._('m2m-token.status.refreshing');
             node.status({ fill: 'blue', shape: 'dot', text: refreshingText });
+            shown = undefined;
           }
           ({ token, fromCache } = await client.getToken(params, force));
         }
         const expiresIn = Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000));
         const normalized = client.normalize(params);
-        msg.headers = mergeHeaders(msg.headers, { Authorization: `${token.tokenType} ${token.accessToken}` });
+        msg.headers = setHeaders(headers, { Authorization: `${token.tokenType} ${token.accessToken}` });
         msg.token = {
           provider: client.id,
           tokenType: token.tokenType,
@@ -84,10 +88,16 @@ export = function register(RED: NodeAPI): void {
           fromCache,
           ...(config.includeToken === true ? { accessToken: token.accessToken } : {}),
         };
-        node.status({ fill: 'green', shape: 'dot', text: okStatus(formatDuration(expiresIn)) });
+        // Only a change is sent: the editor and Status nodes get one event per new text, not one per message.
+        const ok = okStatus(formatDuration(expiresIn));
+        if (ok !== shown) {
+          node.status({ fill: 'green', shape: 'dot', text: ok });
+          shown = ok;
+        }
         send(msg);
         done();
       } catch (err) {
+        shown = undefined;
         fail(node, done, err, failed);
       }
     });
