@@ -5,32 +5,15 @@
  * the answer is the API's JSON plus msg.token (without the token value). Errors
  * (Catch node) come back as HTTP 500 {code, message}.
  */
+const { providerDef } = require('../helpers/fixtures.js');
+
 const PROVIDER_ID = 'vc-provider';
 
 function verizonCloudFlow(emulator, extra = {}) {
   const base = emulator.baseUrl('verizon-cloud');
   return [
     { id: 'vc-tab', type: 'tab', label: 'Verizon Cloud' },
-    {
-      id: PROVIDER_ID,
-      type: 'm2m-provider',
-      name: 'Verizon Cloud (emulator)',
-      preset: 'verizon-cloud',
-      baseUrl: base,
-      tokenUrl: '',
-      revokeUrl: '',
-      introspectUrl: '',
-      scope: '',
-      clientAuth: 'basic',
-      appName: '',
-      appVersion: '',
-      hostTenant: '',
-      refreshMargin: 60,
-      timeout: 5000,
-      tls: '',
-      proxy: '',
-      ...extra,
-    },
+    providerDef(emulator, 'verizon-cloud', { id: PROVIDER_ID, name: 'Verizon Cloud (emulator)', timeout: 5000, ...extra }),
     { id: 'vc-in', x: 120, y: 80, type: 'http in', z: 'vc-tab', url: '/token', method: 'get', wires: [['vc-token']] },
     { id: 'vc-token', x: 300, y: 80, type: 'm2m-token', z: 'vc-tab', provider: PROVIDER_ID, tenant: '', includeToken: false, wires: [['vc-api']] },
     {
