@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { HTML_ERROR_PAGE, parseBasic, parseBearer, type Ctx, type EmulatedProvider, type Route } from './http.js';
+import { HTML_ERROR_PAGE, parseBasic, parseBearer, type Ctx, type EmulatedProvider } from './http.js';
 import { PROVIDERS } from './providers/index.js';
 import { DEMO, EmulatorState, type Fault } from './state.js';
 

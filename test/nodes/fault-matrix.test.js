@@ -141,7 +141,9 @@ describe(`fault matrix: every fault on every route of every node type (Node-RED 
         const def = providerDef(emu, k.preset);
         // Revocation: only the revoke URL is unresolvable (the token comes from the emulator).
         const provider = k.prime ? { revokeUrl: `${bad}/oauth2/revoke` } : { baseUrl: url(def.baseUrl), tokenUrl: url(def.tokenUrl) };
-        const seen = await load(kind, { provider });
+        // The lookup runs in real time while simulated time moves on: the longest timeout there is
+        // (600 s, beyond what runUntil simulates) keeps a slow resolver from turning it into a timeout.
+        const seen = await load(kind, { provider: { ...provider, timeout: 600_000 } });
         await send(kind, seen);
         assertOutcome(kind, seen, { ok: false, code: 'dns_failed' });
         if (!k.prime) assert.equal(emu.count(k.preset), 0);

@@ -6,7 +6,7 @@
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { startEmulator, DEMO } = require('../../dist/emulator/index.js');
-const { helper, ALL, collect, runtime } = require('../helpers/red.js');
+const { helper, ALL, collect, runtime, start, stop } = require('../helpers/red.js');
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
 /** Core nodes the example uses besides inject and debug (replaced below), from the Node-RED under test. */
@@ -21,11 +21,8 @@ describe('Insights Hub example flows', function () {
   let emu;
   before(async () => { emu = await startEmulator(); });
   after(() => emu.close());
-  beforeEach(() => helper.startServer());
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-  });
+  beforeEach(start);
+  afterEach(stop);
 
   it('the emulator example lists the tenants and calls the API once per tenant with its own token', async () => {
     const shipped = JSON.stringify(example('Insights Hub - tokens for every tenant (emulator).json'));

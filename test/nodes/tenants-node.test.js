@@ -1,41 +1,21 @@
 'use strict';
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
 const { startEmulator } = require('../../dist/emulator/index.js');
 const { tenantDirectory } = require('../../dist/emulator/providers/insights-hub.js');
-const { helper, ALL, collect, redVersion } = require('../helpers/red.js');
+const { helper, ALL, collect, redVersion, start, stop } = require('../helpers/red.js');
 const { providerDef, demoCredentials } = require('../helpers/fixtures.js');
 const { tenantIds: ids, assertNoSecret } = require('../core/tenants-fixtures.js');
 
-const LOCALES = path.join(__dirname, '..', '..', 'nodes', 'locales', 'en-US');
-
-/**
- * The test helper's RED._ returns the bare key; these tests read status and warning
- * texts, so the node modules get RED._ from the package's own en-US catalogs
- * (a missing key shows up as the key, and fails the assertion).
- */
-const CATALOG = Object.assign(
-  {},
-  ...fs.readdirSync(LOCALES).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(LOCALES, f), 'utf8'))),
-);
-function translate(key, values = {}) {
-  const text = key.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), CATALOG);
-  return typeof text === 'string' ? text.replace(/__(\w+)__/g, (m, name) => (name in values ? String(values[name]) : m)) : key;
-}
-const NODES = ALL.map((register) => (RED) => {
-  RED._ = translate;
-  return register(RED);
-});
+// ALL's node modules translate status and warning texts from the package's en-US catalogs.
+const NODES = ALL;
 
 describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
   let emu;
   before(async () => { emu = await startEmulator(); });
   after(() => emu.close());
-  beforeEach(() => helper.startServer());
+  beforeEach(start);
   afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
+    await stop();
     emu.reset();
   });
 
