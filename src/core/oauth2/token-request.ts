@@ -6,27 +6,8 @@
  */
 import type { HttpClient, HttpRequest } from '../http.js';
 import { parseTokenResponse, type Token } from '../token.js';
-import type { ClientAuth, Preset, ProviderContext } from './types.js';
-
-/** `Basic base64(id:secret)`, as every provider in PROVIDERS.md expects it. */
-export function basicAuth(clientId: string, clientSecret: string): string {
-  return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
-}
-
-/**
- * Client authentication of a form POST (token, revocation, introspection):
- * a Basic header (client_secret_basic) or client_id and client_secret in the form
- * (client_secret_post).
- */
-export function withClientAuth(
-  clientAuth: ClientAuth,
-  clientId: string,
-  clientSecret: string,
-  form: Record<string, string>,
-): { headers: Record<string, string>; form: Record<string, string> } {
-  if (clientAuth === 'body') return { headers: {}, form: { ...form, client_id: clientId, client_secret: clientSecret } };
-  return { headers: { authorization: basicAuth(clientId, clientSecret) }, form: { ...form } };
-}
+import type { ClientAuth, Preset, ProviderContext } from '../providers/types.js';
+import { withClientAuth } from './client-auth.js';
 
 export interface TokenRequestOptions {
   tokenUrl: string;
@@ -39,19 +20,17 @@ export interface TokenRequestOptions {
   retry?: HttpRequest['retry'];
 }
 
-/** POSTs a form to a token endpoint with client authentication; returns the parsed Token. */
-export async function tokenRequest(http: HttpClient, options: TokenRequestOptions): Promise<Token> {
+/** The token endpoint POST (RFC 6749 §3.2): form fields without empty ones, client authentication. */
+export function tokenRequestOf(options: TokenRequestOptions): HttpRequest {
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.form ?? {})) if (v !== undefined && v !== '') fields[k] = v;
   const { headers, form } = withClientAuth(options.clientAuth, options.clientId, options.clientSecret, fields);
-  const { body } = await http.request({
-    method: 'POST',
-    url: options.tokenUrl,
-    headers,
-    form,
-    retry: options.retry,
-    what: 'token request',
-  });
+  return { method: 'POST', url: options.tokenUrl, headers, form, retry: options.retry, what: 'token request' };
+}
+
+/** Sends a token request and checks the answer (RFC 6749 §5.1). */
+export async function tokenRequest(http: HttpClient, options: TokenRequestOptions): Promise<Token> {
+  const { body } = await http.request(tokenRequestOf(options));
   return parseTokenResponse(body, http.provider);
 }
 
