@@ -8,7 +8,7 @@ interface SessionNodeDef extends NodeDef {
   maxFailedLogins: string | number;
 }
 
-/** msg.session as PRODUCT.md shows it: ISO times. */
+/** msg.session as the README shows it: ISO times. */
 function sessionMessage(info: SessionInfo) {
   return {
     startedAt: new Date(info.startedAt).toISOString(),

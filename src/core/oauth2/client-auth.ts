@@ -6,7 +6,7 @@
 import { M2MError } from '../errors.js';
 import type { ClientAuth, ProviderContext } from '../providers/types.js';
 
-/** `Basic base64(id:secret)`, as every provider in PROVIDERS.md expects it. */
+/** `Basic base64(id:secret)`, as every provider in docs/providers.md expects it. */
 export function basicAuth(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
 }

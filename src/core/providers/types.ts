@@ -13,7 +13,7 @@ export type PresetId = string;
 
 export type ClientAuth = 'basic' | 'body';
 
-/** The m2m-provider config node's settings, as the core sees them (property names as in PRODUCT.md). */
+/** The m2m-provider config node's settings, as the core sees them (property names as in the README). */
 export interface ProviderSettings {
   preset: PresetId;
   /** The provider's host (the preset's when empty). */
@@ -102,7 +102,7 @@ export interface IntrospectCapability {
 export type SessionHeaders = Record<string, string>;
 
 /**
- * A login session on top of the OAuth token (ThingSpace M2M, PROVIDERS.md §1). The
+ * A login session on top of the OAuth token (ThingSpace M2M, docs/providers.md §1). The
  * SessionKeeper (session/session-keeper.ts) shares one login, tracks the idle expiry
  * and guards against an account lockout; the preset says how to talk to its platform.
  */

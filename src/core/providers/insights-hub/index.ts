@@ -1,6 +1,5 @@
 /**
- * Siemens Insights Hub Token Management Service (PROVIDERS.md §3,
- * seeds/insights-hub-token-manager.txt): JSON body, X-SPACE-AUTH-KEY, one token per user
+ * Siemens Insights Hub Token Management Service (docs/providers.md §3): JSON body, X-SPACE-AUTH-KEY, one token per user
  * tenant; tenants listed and their tokens fetched in batches (./tenants.ts). No revocation.
  */
 import { basicAuth } from '../../oauth2/client-auth.js';

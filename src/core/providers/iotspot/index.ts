@@ -1,5 +1,5 @@
 /**
- * iotspot on AWS Cognito (PROVIDERS.md §4): Basic plus client_id and scope in the form;
+ * iotspot on AWS Cognito (docs/providers.md §4): Basic plus client_id and scope in the form;
  * Cognito revokes refresh tokens only, so an access token is only dropped from the cache.
  */
 import { clientCredentialsFetch } from '../../oauth2/token-request.js';

@@ -1,4 +1,4 @@
-/** Any OAuth 2.0 server (PROVIDERS.md §6): client credentials, Basic or form client authentication, RFC 7009 and RFC 7662. */
+/** Any OAuth 2.0 server (docs/providers.md §6): client credentials, Basic or form client authentication, RFC 7009 and RFC 7662. */
 import { rfc7662Introspection } from '../../oauth2/introspection.js';
 import { rfc7009Revocation } from '../../oauth2/revocation.js';
 import { clientCredentialsFetch } from '../../oauth2/token-request.js';

@@ -1,4 +1,4 @@
-/** ThingSpace core device API: `GET /api/v2/devices/{id}` (PROVIDERS.md §2). */
+/** ThingSpace core device API: `GET /api/v2/devices/{id}` (docs/providers.md §2). */
 import { M2MError } from '../../errors.js';
 import { deviceTopic, type Raw } from '../../telemetry.js';
 import type { DeviceCapability, DeviceClient } from '../types.js';

@@ -1,5 +1,5 @@
 /**
- * ThingSpace core device API v2 (PROVIDERS.md §2): 30-day client-credentials tokens,
+ * ThingSpace core device API v2 (docs/providers.md §2): 30-day client-credentials tokens,
  * token info (./token-info.ts), revoke, and device reads (./devices.ts).
  */
 import { clientCredentialsFetch } from '../../oauth2/token-request.js';

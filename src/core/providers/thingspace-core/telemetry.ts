@@ -1,4 +1,4 @@
-/** Normalized telemetry of a ThingSpace core device record (PROVIDERS.md §2, seeds/thingspace-core-oauth-and-device-notes.txt "Request Device Data"). */
+/** Normalized telemetry of a ThingSpace core device record (docs/providers.md §2 "Request Device Data"). */
 import { dig, isObject, numbers, toIso, toNumber, toText, toValue } from '../../telemetry.js';
 
 /** Normalized telemetry of one ThingSpace core device (`GET /api/v2/devices/{id}`). */

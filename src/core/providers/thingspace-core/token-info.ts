@@ -1,5 +1,5 @@
 /**
- * ThingSpace core token info (PROVIDERS.md §2): `GET /oauth2/token/info?access_token=…`, not
+ * ThingSpace core token info (docs/providers.md §2): `GET /oauth2/token/info?access_token=…`, not
  * RFC 7662 — the token travels in the query and no client authentication is sent.
  */
 import type { IntrospectCapability } from '../types.js';

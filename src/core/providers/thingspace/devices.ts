@@ -1,5 +1,5 @@
 /**
- * The ThingSpace M2M device list (PROVIDERS.md §1): `POST /api/m2m/v1/devices/actions/list`
+ * The ThingSpace M2M device list (docs/providers.md §1): `POST /api/m2m/v1/devices/actions/list`
  * with both session headers, paged by `largestDeviceIdSeen`.
  */
 import { M2MError } from '../../errors.js';

@@ -1,5 +1,5 @@
 /**
- * Verizon ThingSpace (PROVIDERS.md §1): client-credentials token (the same token within its
+ * Verizon ThingSpace (docs/providers.md §1): client-credentials token (the same token within its
  * hour), revoke with `grant_type=client_credentials&token=…`, the M2M session
  * (./session.ts) and the M2M device list (./devices.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * The ThingSpace M2M session (PROVIDERS.md §1, seeds/thingspace-credentials-and-m2m-session.txt):
+ * The ThingSpace M2M session (docs/providers.md §1):
  * login with the UWS credentials under the OAuth bearer token, `VZ-M2M-Token` beside the
  * bearer token on every call, 20 minutes idle expiry, five failed logins lock the account.
  * The SessionKeeper (session/session-keeper.ts) does the sharing, idle tracking and lockout
@@ -32,7 +32,7 @@ export function isTokenRejected(e: unknown): boolean {
 }
 
 /**
- * "Session expired" as PROVIDERS.md says to recognize it: the exact code is unconfirmed,
+ * "Session expired" as docs/providers.md says to recognize it: the exact code is unconfirmed,
  * so any error whose code or message speaks of an expired or invalid session (token),
  * e.g. errorCode "SessionToken.Expired", or a 401 that does not name the bearer token.
  */

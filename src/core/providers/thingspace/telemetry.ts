@@ -1,4 +1,4 @@
-/** Normalized lines of the ThingSpace M2M device list (PROVIDERS.md §1, "M2M device list"). */
+/** Normalized lines of the ThingSpace M2M device list (docs/providers.md §1, "M2M device list"). */
 import { isObject, toIso, toText, toValue } from '../../telemetry.js';
 
 /** Normalized record of one line of the ThingSpace M2M device list. */

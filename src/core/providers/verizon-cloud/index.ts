@@ -5,7 +5,7 @@ import type { AuthorizationCodeConfig, Preset } from '../types.js';
 /** What the user sees when the refresh token no longer works. */
 export const AUTHORIZATION_EXPIRED = 'authorization expired: authorize again in the config node';
 
-/** The authorization code grant (PROVIDERS.md §5; oauth2/authorization-code.ts does the protocol). */
+/** The authorization code grant (docs/providers.md §5; oauth2/authorization-code.ts does the protocol). */
 export const verizonCloudAuthorization: AuthorizationCodeConfig = {
   authorizePath: '/oauth2/authorize',
   // Unconfirmed whether Verizon Cloud checks PKCE; servers that do not know it ignore the parameters.
@@ -13,7 +13,7 @@ export const verizonCloudAuthorization: AuthorizationCodeConfig = {
 };
 
 /**
- * Verizon Cloud (PROVIDERS.md §5): authorization code. After the user has consented once, access
+ * Verizon Cloud (docs/providers.md §5): authorization code. After the user has consented once, access
  * tokens come from the refresh token; each refresh returns a new refresh token
  * (ProviderClient keeps the newest). 401 on refresh: the user must authorize again.
  */
@@ -43,7 +43,7 @@ export const verizonCloud: Preset = {
 };
 
 /**
- * PROVIDERS.md §5: a 401 on refresh means the user must authorize again, as does
+ * docs/providers.md §5: a 401 on refresh means the user must authorize again, as does
  * `invalid_grant` (RFC 6749 §5.2: the refresh token is invalid, expired or revoked).
  * A wrong client (`invalid_client`) stays what it is: authorizing again would not help.
  */
