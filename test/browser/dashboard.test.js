@@ -17,6 +17,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { startEmulator } = require('../../dist/emulator/index.js');
+const { deviceSettings } = require('../../dist/emulator/providers/thingspace-devices.js');
 const { secretsOf, leaks } = require('../helpers/secrets.js');
 const { startNodeRedProcess } = require('../support/node-red-process.js');
 const { dashboardUrls, DEMO_SETTINGS } = require('../../scripts/start.js');
@@ -31,7 +32,13 @@ const ALERT_SERIES = '30 °C alert';
 const BLUE = [0x00, 0x95, 0xff];
 const RED = [0xe5, 0x48, 0x4d];
 /** Points each chart must have received before the checks (and the screenshot) go on. */
-const POINTS = 5;
+const POINTS = 16;
+/**
+ * How much faster the emulated trackers' values drift than the clock: a 10-minute temperature
+ * swing (src/emulator/providers/thingspace-devices.ts) in 20 s of polling, so the charts show a
+ * curve and Cold-Chain-1 crosses the 30 °C line. Reading times stay real.
+ */
+const DRIFT_SPEED = 30;
 
 /** The example pointed at this run's emulator, polling every second so that points come within seconds (it polls every 10 s). */
 function exampleFlow(emulatorUrl) {
@@ -59,15 +66,21 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
   let nr;
   let browser;
   let page;
+  let fastForward;
   /** Hosts of every request the page tried to make outside 127.0.0.1 (refused). */
   const outside = [];
   /** Every WebSocket frame the page received, as text (the secrets scan). */
   const frames = [];
-  /** Chart id → Map(reading time → payload) the browser received. */
+  /** Chart id → Map(reading time → {tracker, temperature, '30 °C alert'}) the browser received. */
   const chartPoints = new Map(Object.keys(TRACKERS).map((k) => [`ts-dash-chart-${k}`, new Map()]));
 
   before(async () => {
     emu = await startEmulator();
+    const drift = deviceSettings(emu.state);
+    const origin = Date.now();
+    fastForward = setInterval(() => {
+      drift.startedAt = origin - (Date.now() - origin) * (DRIFT_SPEED - 1);
+    }, 50);
     nr = await startNodeRedProcess({ settings: DEMO_SETTINGS });
     await nr.deploy(exampleFlow(emu.url));
     browser = await launchChromium();
@@ -85,9 +98,15 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
         for (const [event, data] of socketEvents(payload)) {
           const [kind, id] = String(event).split(':');
           if (!chartPoints.has(id) || (kind !== 'msg-input' && kind !== 'widget-load')) continue;
-          // widget-load brings the stored history (an array of messages), msg-input one message.
+          // widget-load brings the stored history (one message per point), msg-input one
+          // message with the reading's two points (temperature and the 30 °C line).
           for (const msg of [].concat(data ?? [])) {
-            if (msg?.payload && typeof msg.payload.time === 'number') chartPoints.get(id).set(msg.payload.time, msg.payload);
+            for (const point of [].concat(msg?.payload ?? [])) {
+              if (typeof point?.time !== 'number') continue;
+              const at = chartPoints.get(id).get(point.time) ?? { tracker: msg.reading?.name };
+              at[point.series] = point.value;
+              chartPoints.get(id).set(point.time, at);
+            }
           }
         }
       }),
@@ -104,6 +123,7 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
   });
 
   after(async () => {
+    clearInterval(fastForward);
     await browser?.close();
     await nr?.stop();
     nr?.cleanup();
@@ -124,13 +144,13 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
 
   it("each tracker's chart receives temperature points with the 30 °C line and draws both", async () => {
     const enough = () => [...chartPoints.values()].every((points) => points.size >= POINTS);
-    for (const end = Date.now() + 30_000; !enough() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 200));
+    for (const end = Date.now() + 45_000; !enough() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 200));
     const sizes = Object.fromEntries([...chartPoints].map(([id, points]) => [id, points.size]));
     assert.ok(enough(), `points received per chart: ${JSON.stringify(sizes)}`);
     for (const [id, points] of chartPoints) {
       const name = TRACKERS[id.replace('ts-dash-chart-', '')];
       for (const p of points.values()) {
-        assert.equal(p.name, name, id);
+        assert.equal(p.tracker, name, id);
         assert.equal(typeof p.temperature, 'number', id);
         assert.ok(p.temperature > 15 && p.temperature < 40, `${id}: ${p.temperature}`);
         assert.equal(p[ALERT_SERIES], 30, id);
