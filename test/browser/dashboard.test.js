@@ -71,6 +71,8 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
   const outside = [];
   /** Every WebSocket frame the page received, as text (the secrets scan). */
   const frames = [];
+  /** Chart id → points in the history its last widget-load brought (a page load). */
+  const history = new Map();
   /** Chart id → Map(reading time → {tracker, temperature, '30 °C alert'}) the browser received. */
   const chartPoints = new Map(Object.keys(TRACKERS).map((k) => [`ts-dash-chart-${k}`, new Map()]));
 
@@ -98,6 +100,7 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
         for (const [event, data] of socketEvents(payload)) {
           const [kind, id] = String(event).split(':');
           if (!chartPoints.has(id) || (kind !== 'msg-input' && kind !== 'widget-load')) continue;
+          if (kind === 'widget-load') history.set(id, [].concat(data ?? []).length);
           // widget-load brings the stored history (one message per point), msg-input one
           // message with the reading's two points (temperature and the 30 °C line).
           for (const msg of [].concat(data ?? [])) {
@@ -160,7 +163,11 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
     assert.ok([...chartPoints.get('ts-dash-chart-coldchain1').values()].some((p) => p.temperature > 30));
     assert.ok([...chartPoints.get('ts-dash-chart-tracker2').values()].every((p) => p.temperature < 30));
 
-    // Drawn, not only received: both series' colours are on every chart's canvas.
+    await assertDrawn();
+  });
+
+  /** Drawn, not only received: both series' colours are on every chart's canvas. */
+  async function assertDrawn() {
     const drawn = await page.evaluate(
       ([ids, blue, red]) =>
         ids.map((id) => {
@@ -180,7 +187,7 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
     );
     // A line across the plot is hundreds of pixels; the legend's markers alone are a few dozen.
     for (const c of drawn) assert.ok(c.blue > 200 && c.red > 200, JSON.stringify(c));
-  });
+  }
 
   it('gauges, the latest readings table and the alert list show the emulated trackers', async () => {
     const text = (id) => page.locator(`#nrdb-ui-widget-${id}`).innerText();
@@ -207,6 +214,42 @@ describe('the live dashboard (chromium, Node-RED 5 process, emulator)', function
     await page.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
     assert.ok(fs.statSync(path.join(SHOTS, 'dashboard.png')).size > 10_000);
   });
+
+  it('a reloaded page gets each chart\'s history from Node-RED and draws it', async () => {
+    const received = Object.fromEntries([...chartPoints].map(([id, points]) => [id, points.size]));
+    const firstReading = Math.min(...[...chartPoints.values()].flatMap((points) => [...points.keys()]));
+    history.clear();
+    const reloadedAt = Date.now();
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => document.querySelectorAll('[id^="nrdb-ui-widget-ts-dash-chart-"] canvas').length === 3);
+    for (const end = Date.now() + 10_000; history.size < 3 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+    // Two points per reading (temperature and the line); readings may have come since.
+    for (const [id, n] of Object.entries(received)) assert.ok(history.get(id) >= 2 * n, `${id}: ${history.get(id)} points after ${n} readings`);
+    await assertDrawn();
+    // Drawn from the start of the history, not from the reload on: the tooltip at the left end
+    // of each plot names a reading from before the reload (the chart shows browser-local time).
+    for (const id of chartPoints.keys()) {
+      const at = await leftmostTooltipTime(id);
+      assert.ok(at < reloadedAt - 5_000, `${id}: leftmost point ${new Date(at).toISOString()}, reload ${new Date(reloadedAt).toISOString()}`);
+      assert.ok(at >= firstReading - 1_000, `${id}: ${new Date(at).toISOString()} before the first reading`);
+    }
+  });
+
+  /** The time the chart's tooltip shows when the mouse is at the left end of its plot. */
+  async function leftmostTooltipTime(id) {
+    const box = await page.locator(`#nrdb-ui-widget-${id} canvas`).boundingBox();
+    const end = Date.now() + 5_000;
+    for (let i = 0; ; i++) {
+      // The plot starts about a tenth into the canvas (the y axis labels are left of it).
+      await page.mouse.move(box.x + box.width * (0.1 + 0.01 * (i % 5)), box.y + box.height * 0.6);
+      const text = await page
+        .locator(`#nrdb-ui-widget-${id} div`)
+        .evaluateAll((divs) => divs.filter((d) => d.offsetParent && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(d.innerText)).map((d) => d.innerText).pop());
+      if (text) return new Date(text.slice(0, 19).replace(' ', 'T')).getTime();
+      if (Date.now() > end) throw new Error(`${id}: no tooltip at the left end of the plot`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   it('sends the browser no secret: credentials, Basic value and every token the emulator issued', async () => {
     const secrets = secretsOf(emu);
