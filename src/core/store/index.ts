@@ -1,0 +1,5 @@
+/** The state store (issue 12): one interface, a local and a Redis implementation. */
+export * from './types.js';
+export { Sealer, encrypt, decrypt, deriveKey, type SealedParts } from './seal.js';
+export { LocalStore, type LocalStoreOptions } from './local.js';
+export { RedisStore, DEFAULT_PREFIX as DEFAULT_STORE_PREFIX, type RedisStoreOptions } from './redis.js';
