@@ -210,6 +210,8 @@ export class RedisStore extends BaseStore {
       password: options.password || undefined,
       // Reject at once while not connected: a login must fail closed now, not after an outage.
       disableOfflineQueue: true,
+      // Commands waiting for a server that stopped answering: bounded memory ("The queue is full" → store_unavailable).
+      commandsQueueMaxLength: 10_000,
       commandOptions: { timeout: this.commandTimeout },
       // Version 2 replies (flat arrays, strings): the scripts' replies look the same on every server.
       RESP: 2,
@@ -225,7 +227,14 @@ export class RedisStore extends BaseStore {
       },
     }) as unknown as RedisClientType;
     this.client.on('error', (e: Error) => this.fail(e));
-    this.client.on('ready', () => this.ok());
+    // Connected is not yet usable: a server with a password accepts the connection of a client
+    // without one and refuses its first command (NOAUTH). A PING tells.
+    this.client.on('ready', () => {
+      this.bounded(this.client.sendCommand(['PING'])).then(
+        () => this.ok(),
+        (e: Error) => this.fail(e),
+      );
+    });
 
     // Pub/sub needs a connection of its own. Its offline queue stays on: SUBSCRIBE waits for
     // the connection, and node-redis subscribes again after every reconnection.
@@ -256,7 +265,9 @@ export class RedisStore extends BaseStore {
    */
   async ready(timeoutMs = 3000): Promise<void> {
     if (this.closed) throw unavailable('the Redis store was closed');
-    if (!(await this.until((available) => available, timeoutMs))) {
+    // Refused credentials will not heal while we wait: say so at once.
+    const authFailed = () => this.lastError?.cause.error === 'auth_failed';
+    if (!(await this.until((available) => available || authFailed(), timeoutMs)) || !this.isAvailable) {
       throw this.lastError ?? unavailable(`Redis at ${this.where} did not answer within ${timeoutMs} ms`);
     }
   }
@@ -310,12 +321,27 @@ export class RedisStore extends BaseStore {
     // Right after creation (a deploy) the first connection is on its way: wait for it, boundedly.
     if (!this.settled) await this.until(() => true, this.connectTimeout);
     try {
-      const reply = (await this.client.sendCommand(args)) as T;
+      const reply = (await this.bounded(this.client.sendCommand(args))) as T;
       if (!this.isAvailable && this.client.isReady) this.ok();
       return reply;
     } catch (e) {
       throw this.failure(e, args[0]);
     }
+  }
+
+  /**
+   * node-redis's command timeout covers only the wait to be written (commands-queue.js drops it
+   * once a command is on the wire), so a server that stopped answering (paused, a network that
+   * drops packets) would hold a command forever: bound the whole round trip here. A late reply
+   * is discarded by node-redis (the command is marked rejected), keeping replies in order.
+   */
+  private bounded<T>(promise: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof realSetTimeout> | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = realSetTimeout(() => reject(new TimeoutError()), this.commandTimeout);
+    });
+    promise.catch(() => undefined); // lost the race: its later failure is nobody's
+    return Promise.race([promise, limit]).finally(() => realClearTimeout(timer));
   }
 
   private async evalScript<T>(s: Script, keys: string[], args: Array<string | number>): Promise<T> {
