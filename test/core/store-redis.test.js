@@ -203,6 +203,15 @@ async function rejection(op) {
     await right.ready();
   });
 
+  it('a malformed URL: invalid_config, without echoing it', function () {
+    for (const url of ['localhost:6379', 'http://127.0.0.1:6379', 'redis://:pass word@[bad']) {
+      assert.throws(
+        () => new RedisStore({ url }),
+        (e) => e.code === 'invalid_config' && !e.message.includes('pass word') && !e.message.includes(url),
+      );
+    }
+  });
+
   it('prefix: keys and announcements stay under it; two prefixes do not see each other', async function () {
     const s1 = open({ prefix: 'team-a' });
     const s2 = open({ prefix: 'team-b' });
@@ -214,5 +223,88 @@ async function rejection(op) {
     const keys = await redis.cli('--scan');
     assert.ok(keys.length > 0 && keys.every((k) => k.startsWith('team-a:')), keys.join());
     assert.equal(s1.channel, 'team-a:changes');
+  });
+});
+
+(redisAvailable() ? describe : describe.skip)('RedisStore: a Redis user limited to the prefix, and TLS', function () {
+  this.timeout(20_000);
+  const ACL_PASSWORD = 'node-user-pass-K2';
+  /** The least a store needs (README "Running several Node-RED instances"): its keys, its channel, these commands. */
+  const ACL = ['resetkeys', '~m2m-auth:*', 'resetchannels', '&m2m-auth:*', '-@all', '+get', '+set', '+del', '+pexpire', '+evalsha', '+eval', '+publish', '+subscribe', '+ping'];
+  const stores = [];
+  afterEach(async function () {
+    for (const s of stores.splice(0)) await s.close();
+  });
+
+  it('every operation works for a user limited to the prefix; another prefix is refused clearly', async function () {
+    const redis = await startRedis({ password: PASSWORD });
+    try {
+      assert.deepEqual(await redis.cli('ACL', 'SETUSER', 'm2m-node', 'on', `>${ACL_PASSWORD}`, ...ACL), ['OK']);
+      const open = (prefix) => {
+        const s = new RedisStore({ url: redis.url, username: 'm2m-node', password: ACL_PASSWORD, prefix, commandTimeoutMs: 500, maxReconnectDelayMs: 100 });
+        stores.push(s);
+        return s;
+      };
+      const [s1, s2] = [open(), open()];
+      await Promise.all([s1.ready(), s2.ready()]);
+      const a = s1.account(ACCOUNT, SECRET);
+      const b = s2.account(ACCOUNT, SECRET);
+      await a.setToken(a.slot(), token('access-acl-1'));
+      assert.equal((await b.getToken(b.slot())).accessToken, 'access-acl-1');
+      await a.setToken(a.slot(), token('access-acl-2'));
+      await eventually(() => b.peekToken(b.slot()) === undefined, 'the announcement reached the other instance');
+      assert.equal((await b.recordRejection('fp', 2)).failures, 1);
+      assert.deepEqual(await b.setRefreshToken(0, 'refresh-acl', 'o'), { ok: true, generation: 1 });
+      const owner = await a.acquireLease('token', 1000);
+      assert.equal(await a.extendLease('token', owner, 1000), true);
+      assert.equal(await a.releaseLease('token', owner), true);
+      await a.setSession({ token: 'session-acl-1', startedAt: Date.now(), lastUsedAt: Date.now() }, 60_000);
+      assert.equal(await b.touchSession('session-acl-1', Date.now() + 1000, 60_000), true);
+      assert.equal(await b.deleteSession('session-acl-1'), true);
+      assert.equal(await b.deleteToken(b.slot(), 'access-acl-2'), true);
+
+      const outside = open('another-prefix');
+      const err = await outside.account(ACCOUNT, SECRET).getLockout().then(
+        () => assert.fail('read outside its keys'),
+        (e) => e,
+      );
+      assert.equal(err.code, 'store_unavailable');
+      assert.match(err.message, /NOPERM/);
+      assert.ok(!err.message.includes(ACL_PASSWORD));
+    } finally {
+      await redis.dispose();
+    }
+  });
+
+  it('rediss:// with the CA of a tls-config: works; without the CA: refused, reported', async function () {
+    const { makeCertificates } = require('../support/certs.js');
+    const path = require('node:path');
+    const certs = makeCertificates();
+    const redis = await startRedis({
+      password: PASSWORD,
+      tls: { certFile: path.join(certs.dir, 'server.pem'), keyFile: path.join(certs.dir, 'server.key'), caFile: certs.caFile, ca: certs.ca },
+    });
+    try {
+      assert.match(redis.url, /^rediss:/);
+      const good = new RedisStore({ url: redis.url, password: PASSWORD, tls: { ca: certs.ca } });
+      stores.push(good);
+      await good.ready();
+      const a = good.account(ACCOUNT, SECRET);
+      await a.setToken(a.slot(), token('access-over-tls'));
+      assert.equal(a.peekToken(a.slot()).accessToken, 'access-over-tls');
+      assert.equal((await redis.cli('--scan')).length, 1);
+
+      const untrusted = new RedisStore({ url: redis.url, password: PASSWORD, connectTimeoutMs: 500, maxReconnectDelayMs: 100 });
+      stores.push(untrusted);
+      const err = await untrusted.ready(1500).then(
+        () => assert.fail('trusted a certificate from an unknown CA'),
+        (e) => e,
+      );
+      assert.equal(err.code, 'store_unavailable');
+      assert.match(err.message, /certificate|self.signed|unable to verify/i);
+    } finally {
+      await redis.dispose();
+      require('node:fs').rmSync(certs.dir, { recursive: true, force: true });
+    }
   });
 });

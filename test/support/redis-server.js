@@ -14,6 +14,7 @@
 const { spawn, execFile } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
+const tls = require('node:tls');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -37,17 +38,18 @@ function freePort() {
   });
 }
 
-/** One RESP command over a raw socket; resolves with the first reply line. */
-function rawCommand(port, args, password, timeoutMs = 500) {
+/** One RESP command over a raw socket (TLS when `ca` is given); resolves with the last reply line. */
+function rawCommand(port, args, password, timeoutMs = 500, ca) {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = ca ? tls.connect({ port, host: '127.0.0.1', ca }) : net.connect(port, '127.0.0.1');
+    const ready = ca ? 'secureConnect' : 'connect';
     const encode = (a) => `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join('')}`;
     let data = '';
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error('no answer'));
     }, timeoutMs);
-    socket.on('connect', () => {
+    socket.on(ready, () => {
       if (password) socket.write(encode(['AUTH', password]));
       socket.write(encode(args));
     });
@@ -67,14 +69,24 @@ function rawCommand(port, args, password, timeoutMs = 500) {
   });
 }
 
-async function startRedis({ password, port } = {}) {
+/**
+ * Options: password (--requirepass), port (reuse one), tls ({ certFile, keyFile, caFile, ca }
+ * from test/support/certs.js: then the server speaks only TLS on `port`, and `url` is rediss://).
+ */
+async function startRedis({ password, port, tls: tlsFiles } = {}) {
   if (!redisAvailable()) throw new Error(`${SERVER} is missing: apt-get install -y redis-server (.ci/run does)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2m-auth-redis-'));
   const state = { port: port || (await freePort()), child: null, exit: null, logs: [] };
 
   async function start() {
     if (state.child) throw new Error('redis-server is already running');
-    const args = ['--port', String(state.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+    const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+    if (tlsFiles) {
+      args.push('--port', '0', '--tls-port', String(state.port), '--tls-cert-file', tlsFiles.certFile, '--tls-key-file', tlsFiles.keyFile);
+      args.push('--tls-ca-cert-file', tlsFiles.caFile, '--tls-auth-clients', 'no');
+    } else {
+      args.push('--port', String(state.port));
+    }
     if (password) args.push('--requirepass', password);
     const child = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     state.child = child;
@@ -84,7 +96,7 @@ async function startRedis({ password, port } = {}) {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       try {
-        if ((await rawCommand(state.port, ['PING'], password)) === '+PONG') return;
+        if ((await rawCommand(state.port, ['PING'], password, 500, tlsFiles?.ca)) === '+PONG') return;
       } catch {
         // not listening yet
       }
@@ -139,6 +151,7 @@ async function startRedis({ password, port } = {}) {
   /** redis-cli on its own connection; resolves with its stdout lines. */
   function cli(...args) {
     const base = ['-h', '127.0.0.1', '-p', String(state.port)];
+    if (tlsFiles) base.push('--tls', '--cacert', tlsFiles.caFile);
     // The password through the environment, not the command line (ps would show it).
     const env = password ? { ...process.env, REDISCLI_AUTH: password } : process.env;
     return new Promise((resolve, reject) => {
@@ -162,7 +175,7 @@ async function startRedis({ password, port } = {}) {
     get pid() {
       return state.child?.pid;
     },
-    url: `redis://127.0.0.1:${state.port}`,
+    url: `${tlsFiles ? 'rediss' : 'redis'}://127.0.0.1:${state.port}`,
     dir,
     start,
     stop,

@@ -32,7 +32,7 @@ import {
   type AnyRecord,
   type LockoutRecord,
 } from './base.js';
-import type { M2MError } from '../errors.js';
+import { M2MError } from '../errors.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user[:password]@]host[:port][/db]` or `rediss://…`. */
@@ -197,7 +197,14 @@ export class RedisStore extends BaseStore {
     const maxDelay = Math.max(10, options.maxReconnectDelayMs ?? 2000);
     this.connectTimeout = Math.max(1, options.connectTimeoutMs ?? 2000);
 
-    const url = new URL(options.url);
+    let url: URL;
+    try {
+      url = new URL(options.url);
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('scheme');
+    } catch {
+      // Not echoed: a malformed URL may still hold a password.
+      throw new M2MError('invalid_config', 'the m2m-store URL must look like redis://host:port/db or rediss://host:port/db');
+    }
     // A password in the URL is a secret as well; it must not reach a message.
     this.secrets = [options.password, decodeURIComponent(url.password || '')].filter((s): s is string => Boolean(s));
     for (const s of this.secrets) addSecret(s);
@@ -374,7 +381,9 @@ export class RedisStore extends BaseStore {
   private fail(e: Error): void {
     if (this.closed) return;
     let message: string;
-    if (isAuthError(e)) {
+    if (/^NOPERM\b/.test(String(e?.message))) {
+      message = `the Redis user may not use the store's keys or commands (${this.clean(e)}): its ACL needs ~${this.prefix}:* &${this.prefix}:* (see README)`;
+    } else if (isAuthError(e)) {
       message = `Redis at ${this.where} refused the store's credentials (${this.clean(e).split(/\s/)[0]}): check the m2m-store username and password`;
     } else if (e instanceof TimeoutError) {
       message = `Redis at ${this.where} did not answer within ${this.commandTimeout} ms`;
