@@ -157,16 +157,24 @@ async function rejection(op) {
     assert.equal(events[0].available, false);
 
     const late = await startRedis({ port });
+    const other = new RedisStore({ url: `redis://127.0.0.1:${port}`, maxReconnectDelayMs: 100 });
     try {
       await store.ready(5000);
+      await other.ready(5000);
       await a.setToken(a.slot(), token('access-late'));
       assert.equal((await a.getToken(a.slot())).accessToken, 'access-late');
+      // The subscription made after the late start carries announcements.
+      const o = other.account(ACCOUNT, SECRET);
+      await o.getToken(o.slot());
+      await a.setToken(a.slot(), token('access-late-2'));
+      await eventually(() => o.peekToken(o.slot()) === undefined, 'the announcement reached the other store');
       assert.deepEqual(
         events.map((e) => e.available),
         [false, true],
       );
     } finally {
       await store.close();
+      await other.close();
       await late.dispose();
     }
   });

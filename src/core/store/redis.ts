@@ -186,6 +186,10 @@ export class RedisStore extends BaseStore {
   private lastError: M2MError | undefined;
   /** True once the subscription was lost: at its return, L1 entries may be stale. */
   private subscriptionLost = false;
+  /** The channel subscription was confirmed once (later ones are node-redis's). */
+  private subscribed = false;
+  private subscribing: Promise<void> | undefined;
+  private readonly onSubscribed: Array<() => void> = [];
   private closed = false;
   private readonly connecting: Promise<unknown>;
 
@@ -243,23 +247,43 @@ export class RedisStore extends BaseStore {
       );
     });
 
-    // Pub/sub needs a connection of its own. Its offline queue stays on: SUBSCRIBE waits for
-    // the connection, and node-redis subscribes again after every reconnection.
-    this.subscriber = this.client.duplicate({ disableOfflineQueue: false }) as unknown as RedisClientType;
+    // Pub/sub needs a connection of its own. Once subscribed, node-redis subscribes again itself
+    // on every reconnection, before it emits 'ready'; an announcement sent while the connection
+    // was down is lost, so at that 'ready' every L1 is forgotten. No command timeout here:
+    // SUBSCRIBE may wait for the connection as long as it takes.
+    this.subscriber = this.client.duplicate({ disableOfflineQueue: false, commandOptions: { timeout: 0 } }) as unknown as RedisClientType;
     this.subscriber.on('error', () => {
       this.subscriptionLost = true;
     });
     this.subscriber.on('ready', () => {
-      if (this.subscriptionLost) {
+      if (!this.subscribed) {
+        this.subscribe();
+      } else if (this.subscriptionLost) {
         this.subscriptionLost = false;
         this.forgetAll();
       }
     });
 
-    this.connecting = Promise.allSettled([
-      this.client.connect(),
-      this.subscriber.connect().then(() => this.subscriber.subscribe(this.channel, (m: string) => this.announced(m))),
-    ]);
+    this.connecting = Promise.allSettled([this.client.connect(), this.subscriber.connect()]);
+  }
+
+  /** The first subscription (again after a failed attempt): what was read before it may have missed announcements. */
+  private subscribe(): void {
+    if (this.closed || this.subscribing) return;
+    this.subscribing = this.subscriber
+      .subscribe(this.channel, (m: string) => this.announced(m))
+      .then(
+        () => {
+          this.subscribed = true;
+          this.subscriptionLost = false;
+          this.forgetAll();
+          for (const resolve of this.onSubscribed.splice(0)) resolve();
+        },
+        () => undefined, // the next 'ready' tries again
+      )
+      .finally(() => {
+        this.subscribing = undefined;
+      });
   }
 
   get available(): boolean {
@@ -274,8 +298,21 @@ export class RedisStore extends BaseStore {
     if (this.closed) throw unavailable('the Redis store was closed');
     // Refused credentials will not heal while we wait: say so at once.
     const authFailed = () => this.lastError?.cause.error === 'auth_failed';
+    const started = Date.now();
     if (!(await this.until((available) => available || authFailed(), timeoutMs)) || !this.isAvailable) {
       throw this.lastError ?? unavailable(`Redis at ${this.where} did not answer within ${timeoutMs} ms`);
+    }
+    // Ready means announcements reach this instance too.
+    if (!this.subscribed) {
+      let timer: ReturnType<typeof realSetTimeout> | undefined;
+      const done = await Promise.race([
+        new Promise<boolean>((resolve) => this.onSubscribed.push(() => resolve(true))),
+        new Promise<boolean>((resolve) => {
+          timer = realSetTimeout(() => resolve(false), Math.max(0, timeoutMs - (Date.now() - started)));
+        }),
+      ]);
+      realClearTimeout(timer);
+      if (!done) throw unavailable(`Redis at ${this.where} did not confirm the subscription to ${this.channel} within ${timeoutMs} ms`);
     }
   }
 

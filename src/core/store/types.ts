@@ -109,6 +109,8 @@ export interface AccountState {
   setToken(slot: string, token: Token): Promise<void>;
   /** Deletes the slot's token (only while it is still `accessToken`, when given). True if one went. */
   deleteToken(slot: string, accessToken?: string): Promise<boolean>;
+  /** Forgets this instance's L1 (the store keeps its entries): the next `getToken` reads through. */
+  forgetAll(): void;
 
   getSession(): Promise<StoredSession | undefined>;
   /** Stores the session; it lapses `idleMs` after its last use. */
