@@ -62,8 +62,8 @@ async function measure(store, counts) {
 }
 
 async function run({ quick }) {
-  const rounds = quick ? 3 : 7;
-  const counts = { warm: scale(1_000_000, 10_000), cold: scale(5_000, 200), set: scale(500, 50), lease: scale(5_000, 200) };
+  const rounds = quick ? 3 : 5;
+  const counts = { warm: scale(1_000_000, 10_000), cold: scale(5_000, 200), set: scale(200, 20), lease: scale(5_000, 200) };
   const redis = await startRedis();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2m-bench-store-'));
   const local = new LocalStore({ dir });
