@@ -44,7 +44,7 @@ const KINDS = [
       const stateDir = path.join(dir, '.m2m-auth');
       const opened = [];
       const open = () => {
-        const s = LocalStore.shared(stateDir, { now: clock, touchWriteDelayMs: 0 });
+        const s = LocalStore.shared(stateDir, { now: clock, lazyWriteDelayMs: 0 });
         opened.push(s);
         return s;
       };
@@ -366,12 +366,31 @@ for (const kind of KINDS) {
 
         it('keeps its directory 0700 and its files 0600, written whole (no temp file left)', async function () {
           await a.setToken(a.slot(), token('access-mode-1', { now: t }));
+          await a.store.flush(); // tokens are written lazily (within lazyWriteDelayMs)
           assert.equal(fs.statSync(env.dir).mode & 0o777, 0o700);
           const files = fs.readdirSync(env.dir);
           assert.equal(files.length, 1, files.join());
           assert.match(files[0], /^state-[0-9a-f]{40}\.json$/);
           assert.equal(fs.statSync(path.join(env.dir, files[0])).mode & 0o777, 0o600);
           assert.equal(JSON.parse(fs.readFileSync(path.join(env.dir, files[0]), 'utf8')).v, 1);
+        });
+
+        it('a batch of 1,000 tenant tokens is written together, not one fsync each, and survives', async function () {
+          const lazy = new LocalStore({ dir: env.dir, now: clock, lazyWriteDelayMs: 50 });
+          const c = lazy.account(ACCOUNT, SECRET);
+          const started = Date.now();
+          for (let i = 0; i < 1000; i++) await c.setToken(c.slot(`tenant-${i}`), token(`access-tenant-${i}`, { now: t }));
+          const ms = Date.now() - started;
+          assert.ok(ms < 1000, `1,000 token writes took ${ms} ms`);
+          await lazy.close();
+          const again = new LocalStore({ dir: env.dir, now: clock });
+          try {
+            const d = again.account(ACCOUNT, SECRET);
+            assert.equal((await d.getToken(d.slot('tenant-0'))).accessToken, 'access-tenant-0');
+            assert.equal((await d.getToken(d.slot('tenant-999'))).accessToken, 'access-tenant-999');
+          } finally {
+            await again.close();
+          }
         });
 
         it('one directory is one store per process (LocalStore.shared), closed by its last user', async function () {

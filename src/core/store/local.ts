@@ -9,8 +9,10 @@
  *   share a directory (Node-RED gives each instance its own user directory).
  * - Writes are atomic (temp file, fsync, rename, fsync of the directory: a crash leaves the
  *   old file or the new one, never half of one), the directory is 0700, files 0600.
- * - A lockout, refresh-token, token or new session write resolves once it is on disk. A
- *   session *use* (one per M2M call) is written at most once per `touchWriteDelayMs`.
+ * - A lockout, refresh-token or session write resolves once it is on disk: losing one could
+ *   cost a locked account or a spent refresh token. Tokens and session *uses* (one per M2M
+ *   call) reach the file within `lazyWriteDelayMs`, many in one write (a batch of 1,000 tenant
+ *   tokens is one file write, not 1,000 fsyncs); losing them in a crash costs one new request.
  * - Leases are in memory (one process; they die with it, as they should) on a monotonic clock.
  */
 import { readFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import {
   LOCKOUT,
   REFRESH,
   SESSION,
+  TOKEN_PREFIX,
   unavailable,
   type AnyRecord,
   type LockoutRecord,
@@ -33,8 +36,8 @@ export interface LocalStoreOptions {
   dir?: string;
   /** Clock for token and session expiry (tests). Leases use a monotonic clock. */
   now?: () => number;
-  /** Session uses are written at most this often, ms (default 1000). */
-  touchWriteDelayMs?: number;
+  /** Session uses and token writes reach the file at most this often, ms (default 1000). */
+  lazyWriteDelayMs?: number;
 }
 
 interface Entry {
@@ -75,7 +78,7 @@ export class LocalStore extends BaseStore {
   constructor(options: LocalStoreOptions = {}) {
     super(options.now);
     this.dir = options.dir ? resolve(options.dir) : undefined;
-    this.touchDelay = Math.max(0, options.touchWriteDelayMs ?? 1000);
+    this.touchDelay = Math.max(0, options.lazyWriteDelayMs ?? 1000);
     this.setAvailability(true); // known good until a write fails
   }
 
@@ -108,7 +111,8 @@ export class LocalStore extends BaseStore {
   async write(account: string, name: string, record: AnyRecord, expiresAt?: number): Promise<void> {
     this.data(account).records.set(name, { rec: record, exp: expiresAt });
     this.changed(account, name, 'set', false);
-    await this.persist(account);
+    if (name.startsWith(TOKEN_PREFIX)) this.later(account);
+    else await this.persist(account);
   }
 
   async remove(account: string, name: string, fp?: string): Promise<boolean> {
@@ -116,7 +120,8 @@ export class LocalStore extends BaseStore {
     if (!entry || (fp !== undefined && (entry.rec as { fp?: string }).fp !== fp)) return false;
     this.data(account).records.delete(name);
     this.changed(account, name, 'delete', false);
-    await this.persist(account);
+    if (name.startsWith(TOKEN_PREFIX)) this.later(account);
+    else await this.persist(account);
     return true;
   }
 
@@ -173,6 +178,13 @@ export class LocalStore extends BaseStore {
     if (!held || held.owner !== owner) return false;
     leases.delete(name);
     return held.until > performance.now();
+  }
+
+  /** Writes every account whose file lags memory (lazy writes); resolves when they are on disk. */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.all([...this.dirty].map((a) => this.persist(a)));
   }
 
   /** Writes what is pending; the last close of a shared store closes it. */
@@ -239,7 +251,7 @@ export class LocalStore extends BaseStore {
     return records;
   }
 
-  /** Session uses: written together, a little later. */
+  /** Session uses and tokens: written together, a little later. */
   private later(account: string): void {
     if (!this.dir || this.closed) return;
     this.dirty.add(account);
