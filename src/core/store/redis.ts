@@ -21,7 +21,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import type { ConnectionOptions } from 'node:tls';
-import { createClient, ErrorReply, TimeoutError, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
 import { addSecret, forgetSecret, redact } from '../redact.js';
 import {
   BaseStore,
@@ -54,6 +54,17 @@ export interface RedisStoreOptions {
 }
 
 export const DEFAULT_PREFIX = 'm2m-auth';
+
+type RedisLib = typeof import('redis');
+let lib: RedisLib | undefined;
+/**
+ * node-redis, loaded with the first RedisStore: it takes long to load (hundreds of ms on a
+ * small machine) and most installations never use Redis.
+ */
+function redisLib(): RedisLib {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (lib ??= require('redis') as RedisLib);
+}
 
 // ---- Lua: KEYS[1] the record; the last two ARGV the channel and the announcement.
 
@@ -161,7 +172,7 @@ interface Announcement {
  * one command (except a refusal of our credentials); anything else is about the connection.
  */
 function isConnectionError(e: unknown): boolean {
-  return !(e instanceof ErrorReply) || isAuthError(e);
+  return !(e instanceof redisLib().ErrorReply) || isAuthError(e);
 }
 
 function isAuthError(e: unknown): boolean {
@@ -215,7 +226,7 @@ export class RedisStore extends BaseStore {
     this.where = `${url.protocol}//${url.hostname}${url.port ? `:${url.port}` : ''}`;
 
     const tls = url.protocol === 'rediss:' || options.tls !== undefined;
-    this.client = createClient({
+    this.client = redisLib().createClient({
       url: options.url,
       username: options.username || undefined,
       password: options.password || undefined,
@@ -382,7 +393,7 @@ export class RedisStore extends BaseStore {
   private bounded<T>(promise: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof realSetTimeout> | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = realSetTimeout(() => reject(new TimeoutError()), this.commandTimeout);
+      timer = realSetTimeout(() => reject(new (redisLib().TimeoutError)()), this.commandTimeout);
     });
     promise.catch(() => undefined); // lost the race: its later failure is nobody's
     return Promise.race([promise, limit]).finally(() => realClearTimeout(timer));
@@ -422,7 +433,7 @@ export class RedisStore extends BaseStore {
       message = `the Redis user may not use the store's keys or commands (${this.clean(e)}): its ACL needs ~${this.prefix}:* &${this.prefix}:* (see README)`;
     } else if (isAuthError(e)) {
       message = `Redis at ${this.where} refused the store's credentials (${this.clean(e).split(/\s/)[0]}): check the m2m-store username and password`;
-    } else if (e instanceof TimeoutError) {
+    } else if (e instanceof redisLib().TimeoutError) {
       message = `Redis at ${this.where} did not answer within ${this.commandTimeout} ms`;
     } else {
       message = `Redis at ${this.where} is unreachable (${this.clean(e) || e?.name || 'connection lost'})`;
