@@ -102,6 +102,19 @@ const KINDS = [
   },
 ];
 
+describe('loading the core', function () {
+  it('does not load node-redis until a RedisStore is made (it costs most of a second to load)', function () {
+    const { execFileSync } = require('node:child_process');
+    const script = `const core = require(${JSON.stringify(path.join(__dirname, '../../dist/core/index.js'))});
+      const loaded = () => Object.keys(require.cache).some((k) => k.includes('@redis'));
+      const before = loaded();
+      new core.RedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 50 }).close();
+      console.log(JSON.stringify([before, loaded()]));`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), [false, true]);
+  });
+});
+
 describe('accountKey and tokenSlot', function () {
   it('hash the account (no secret, no raw id in the key) and change with every part', function () {
     const k = accountKey(ACCOUNT);
