@@ -406,6 +406,27 @@ for (const kind of KINDS) {
           }
         });
 
+        it('a directory it cannot write: durable writes reject with store_unavailable, reported once', async function () {
+          const blocker = path.join(env.dir, '..', 'not-a-directory');
+          fs.mkdirSync(path.dirname(blocker), { recursive: true });
+          fs.writeFileSync(blocker, 'a file where the directory should be');
+          const broken = new LocalStore({ dir: path.join(blocker, '.m2m-auth'), now: clock });
+          const events = [];
+          broken.onAvailability((e) => events.push(e));
+          try {
+            const c = broken.account(ACCOUNT, SECRET);
+            for (let i = 0; i < 3; i++) {
+              await assert.rejects(c.recordRejection('fp', 2), (e) => e.code === 'store_unavailable' && /ENOTDIR/.test(e.message));
+            }
+            assert.equal(broken.available, false);
+            assert.equal(events.length, 1);
+            assert.equal(events[0].available, false);
+            assert.equal((await c.getLockout()).failures, 3, 'memory still counts (fail closed is the caller\'s call)');
+          } finally {
+            await broken.close();
+          }
+        });
+
         it('one directory is one store per process (LocalStore.shared), closed by its last user', async function () {
           const x = LocalStore.shared(env.dir);
           const y = LocalStore.shared(env.dir);
