@@ -99,3 +99,109 @@ function changeOf(state: AccountState, slot: string, ms: number): Promise<void> 
     });
   });
 }
+
+export interface SharedRotationOptions {
+  /** Lease lifetime, ms: longer than one grant request (it is extended meanwhile). */
+  leaseMs: number;
+  /** Give up waiting for the lease after this long, ms (code `timeout`). Default 10 × leaseMs. */
+  waitMs?: number;
+  /** Look again at least this often while another instance holds the lease, ms. Default 250. */
+  pollMs?: number;
+  /** Whether an error says the presented refresh token is spent. Default: `invalid_grant` or `authorization_expired`. */
+  isSpent?: (e: unknown) => boolean;
+}
+
+export interface SharedRotation {
+  token: Token;
+  /** The chain's generation after this grant. */
+  generation: number;
+  /** False when the rotated refresh token could not be stored (the store went away, or a newer generation was there): keep it locally. */
+  stored: boolean;
+}
+
+/** The refresh-token lease. */
+export const REFRESH_LEASE = 'refresh';
+
+function spent(e: unknown): boolean {
+  const err = e as M2MError;
+  return err?.code === 'authorization_expired' || err?.cause?.error === 'invalid_grant';
+}
+
+/**
+ * One refresh-token grant at a time for the fleet, each with the newest token of the chain
+ * (issue 12, §3 "Rotating refresh tokens"):
+ * - under the `refresh` lease (extended while the grant runs), read the chain; a chain begun
+ *   by another configured token (a new authorization) is replaced by `configured`;
+ * - `grant(refreshToken)` presents it; a rotated refresh token is stored by compare-and-set on
+ *   the generation read (fencing: an instance whose lease lapsed cannot overwrite a newer one);
+ * - a "spent" answer (invalid_grant) re-reads the store before it is believed: if another
+ *   instance rotated meanwhile, the grant is tried once more with the newer token.
+ * The store unavailable: rejects with `store_unavailable` before any grant (fail closed: a
+ * refresh token presented twice may revoke the whole chain at providers that detect reuse).
+ */
+export async function rotateShared(
+  state: AccountState,
+  configured: string,
+  grant: (refreshToken: string) => Promise<Token>,
+  options: SharedRotationOptions,
+): Promise<SharedRotation> {
+  const leaseMs = Math.max(1, options.leaseMs);
+  const waitMs = options.waitMs ?? 10 * leaseMs;
+  const pollMs = Math.max(1, options.pollMs ?? 250);
+  const isSpent = options.isSpent ?? spent;
+  const origin = state.fingerprint('refresh-chain-origin', configured);
+  const started = Date.now();
+  for (;;) {
+    const owner = await state.acquireLease(REFRESH_LEASE, leaseMs);
+    if (!owner) {
+      const left = waitMs - (Date.now() - started);
+      if (left <= 0) throw new M2MError('timeout', `another instance held the refresh lease for more than ${waitMs} ms`);
+      await changeOfKind(state, 'refresh', Math.min(pollMs, left));
+      continue;
+    }
+    const keepAlive = setInterval(() => {
+      state.extendLease(REFRESH_LEASE, owner, leaseMs).catch(() => undefined);
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    keepAlive.unref?.();
+    try {
+      let chain = await state.getRefreshToken();
+      if (!chain || chain.origin !== origin || !chain.token) {
+        const begun = await state.setRefreshToken(chain?.generation ?? 0, configured, origin);
+        if (!begun.ok) continue; // changed under us (a lapsed lease): read again
+        chain = { token: configured, generation: begun.generation, origin, at: Date.now() };
+      }
+      let token: Token;
+      try {
+        token = await grant(chain.token);
+      } catch (e) {
+        if (!isSpent(e)) throw e;
+        const now = await state.getRefreshToken().catch(() => undefined);
+        if (!now || now.origin !== origin || now.generation === chain.generation || !now.token) throw e;
+        chain = now; // rotated by another instance meanwhile: the newer one, once
+        token = await grant(chain.token);
+      }
+      const next = token.refreshToken;
+      if (!next || next === chain.token) return { token, generation: chain.generation, stored: true };
+      const written = await state.setRefreshToken(chain.generation, next, origin).catch(() => undefined);
+      return { token, generation: written?.ok ? written.generation : chain.generation, stored: written?.ok === true };
+    } finally {
+      clearInterval(keepAlive);
+      await state.releaseLease(REFRESH_LEASE, owner).catch(() => undefined);
+    }
+  }
+}
+
+/** Resolves when a record of `kind` changes, or after `ms`. */
+function changeOfKind(state: AccountState, kind: 'refresh' | 'session' | 'lockout', ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const off = state.onChange((c) => {
+      if (c.kind === kind) done();
+    });
+  });
+}
