@@ -123,6 +123,41 @@ describe('rotating refresh tokens across instances (emulated Verizon Cloud)', fu
     });
   }
 
+  it('a grant without an answer (timeout) keeps the token from being presented again until its marker lapses', async function () {
+    const { M2MError } = require('../../dist/core/index.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2m-rotation-'));
+    const store = new LocalStore({ dir });
+    closers.push(async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const client = clientFor(emu, 'verizon-cloud');
+    closers.push(async () => client.close());
+    const state = store.account(accountOf(client), DEMO.clientSecret);
+    const options = { leaseMs: 100, inflightMs: 600, pollMs: 20 };
+    await assert.rejects(
+      rotateShared(state, DEMO.refreshToken, async () => {
+        throw new M2MError('timeout', 'no answer within 2000 ms'); // sent, maybe processed: unknown
+      }, options),
+      (e) => e.code === 'timeout',
+    );
+    const start = Date.now();
+    const r = await rotateShared(state, DEMO.refreshToken, granter(client), options);
+    const waited = Date.now() - start;
+    assert.ok(waited >= 450, `presented again after ${waited} ms`);
+    assert.equal(r.generation, 2);
+    // A definitive answer (4xx) is an outcome: no wait after it.
+    await assert.rejects(
+      rotateShared(state, DEMO.refreshToken, async () => {
+        throw new M2MError('invalid_client', 'bad client', { status: 401, error: 'invalid_client' });
+      }, options),
+      (e) => e.code === 'invalid_client',
+    );
+    const t2 = Date.now();
+    await rotateShared(state, DEMO.refreshToken, granter(client), options);
+    assert.ok(Date.now() - t2 < 400, 'no wait after a definitive answer');
+  });
+
   it('invalid_grant is believed only after a re-read: a rotation that happened meanwhile is used, once', async function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2m-rotation-'));
     const store = new LocalStore({ dir });

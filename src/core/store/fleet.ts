@@ -109,6 +109,11 @@ export interface SharedRotationOptions {
   pollMs?: number;
   /** Whether an error says the presented refresh token is spent. Default: `invalid_grant` or `authorization_expired`. */
   isSpent?: (e: unknown) => boolean;
+  /**
+   * How long a grant whose outcome is unknown (its instance paused or died after sending it,
+   * or no answer came) keeps the others from presenting the same token, ms. Default 10 × leaseMs.
+   */
+  inflightMs?: number;
 }
 
 export interface SharedRotation {
@@ -121,6 +126,14 @@ export interface SharedRotation {
 
 /** The refresh-token lease. */
 export const REFRESH_LEASE = 'refresh';
+/** Held from before a grant is sent until its outcome is known (see rotateShared). */
+export const REFRESH_INFLIGHT = 'refresh-inflight';
+
+/** A definitive answer of the provider (4xx): the grant was judged, its outcome is known. */
+function definitive(e: unknown): boolean {
+  const status = (e as M2MError)?.cause?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
 
 function spent(e: unknown): boolean {
   const err = e as M2MError;
@@ -136,6 +149,11 @@ function spent(e: unknown): boolean {
  *   the generation read (fencing: an instance whose lease lapsed cannot overwrite a newer one);
  * - a "spent" answer (invalid_grant) re-reads the store before it is believed: if another
  *   instance rotated meanwhile, the grant is tried once more with the newer token.
+ * - a second marker (`refresh-inflight`, `inflightMs` long) is held from before the grant is
+ *   sent until its outcome is known: an instance that paused (or lost its connection) after
+ *   sending keeps the others from presenting the token it may have spent, even after its
+ *   lease lapsed; it stays set after a timeout or a network error (the provider may have
+ *   rotated), and lapses by itself after `inflightMs` if its holder died.
  * The store unavailable: rejects with `store_unavailable` before any grant (fail closed: a
  * refresh token presented twice may revoke the whole chain at providers that detect reuse).
  */
@@ -146,21 +164,37 @@ export async function rotateShared(
   options: SharedRotationOptions,
 ): Promise<SharedRotation> {
   const leaseMs = Math.max(1, options.leaseMs);
-  const waitMs = options.waitMs ?? 10 * leaseMs;
   const pollMs = Math.max(1, options.pollMs ?? 250);
   const isSpent = options.isSpent ?? spent;
+  const inflightMs = Math.max(leaseMs, options.inflightMs ?? 10 * leaseMs);
+  const waitMs = options.waitMs ?? inflightMs + 2 * leaseMs;
   const origin = state.fingerprint('refresh-chain-origin', configured);
   const started = Date.now();
+  const wait = async (why: string) => {
+    const left = waitMs - (Date.now() - started);
+    if (left <= 0) throw new M2MError('timeout', `${why} for more than ${waitMs} ms`);
+    await changeOfKind(state, 'refresh', Math.min(pollMs, left));
+  };
   for (;;) {
     const owner = await state.acquireLease(REFRESH_LEASE, leaseMs);
     if (!owner) {
-      const left = waitMs - (Date.now() - started);
-      if (left <= 0) throw new M2MError('timeout', `another instance held the refresh lease for more than ${waitMs} ms`);
-      await changeOfKind(state, 'refresh', Math.min(pollMs, left));
+      await wait('another instance held the refresh lease');
       continue;
     }
+    const inflight = await state.acquireLease(REFRESH_INFLIGHT, inflightMs).catch(async (e) => {
+      await state.releaseLease(REFRESH_LEASE, owner).catch(() => undefined);
+      throw e;
+    });
+    if (!inflight) {
+      // Another instance sent a grant and has not said how it ended: its token may be spent.
+      await state.releaseLease(REFRESH_LEASE, owner).catch(() => undefined);
+      await wait('the outcome of another instance\'s refresh was unknown');
+      continue;
+    }
+    let outcomeKnown = true;
     const keepAlive = setInterval(() => {
       state.extendLease(REFRESH_LEASE, owner, leaseMs).catch(() => undefined);
+      state.extendLease(REFRESH_INFLIGHT, inflight, inflightMs).catch(() => undefined);
     }, Math.max(1, Math.floor(leaseMs / 3)));
     keepAlive.unref?.();
     try {
@@ -174,11 +208,18 @@ export async function rotateShared(
       try {
         token = await grant(chain.token);
       } catch (e) {
+        outcomeKnown = definitive(e);
         if (!isSpent(e)) throw e;
         const now = await state.getRefreshToken().catch(() => undefined);
         if (!now || now.origin !== origin || now.generation === chain.generation || !now.token) throw e;
         chain = now; // rotated by another instance meanwhile: the newer one, once
-        token = await grant(chain.token);
+        try {
+          token = await grant(chain.token);
+        } catch (again) {
+          outcomeKnown = definitive(again);
+          throw again;
+        }
+        outcomeKnown = true;
       }
       const next = token.refreshToken;
       if (!next || next === chain.token) return { token, generation: chain.generation, stored: true };
@@ -186,6 +227,8 @@ export async function rotateShared(
       return { token, generation: written?.ok ? written.generation : chain.generation, stored: written?.ok === true };
     } finally {
       clearInterval(keepAlive);
+      // Unknown outcome (a timeout, a dropped connection): the marker stays until it lapses.
+      if (outcomeKnown) await state.releaseLease(REFRESH_INFLIGHT, inflight).catch(() => undefined);
       await state.releaseLease(REFRESH_LEASE, owner).catch(() => undefined);
     }
   }
