@@ -10,7 +10,7 @@
  */
 import { M2MError } from '../errors.js';
 import type { Token } from '../token.js';
-import type { AccountState } from './types.js';
+import type { AccountState, StoredSession } from './types.js';
 
 export interface SharedTokenOptions {
   /** Lease lifetime, ms: longer than the request timeout (it is extended every third of it meanwhile). */
@@ -247,4 +247,102 @@ function changeOfKind(state: AccountState, kind: 'refresh' | 'session' | 'lockou
       if (c.kind === kind) done();
     });
   });
+}
+
+export interface SharedLoginOptions {
+  /** Lease lifetime, ms: longer than one login request (it is extended meanwhile). */
+  leaseMs: number;
+  /** The platform's idle expiry, ms (ThingSpace: 20 minutes). */
+  idleMs: number;
+  /** A session this close to its idle expiry is not reused, ms. Default 30 s (capped at idleMs / 2). */
+  idleMarginMs?: number;
+  /** Rejected logins in a row (fleet-wide, across restarts) after which no login is sent. */
+  maxFailures: number;
+  /** The UWS credentials of the login (their keyed fingerprint identifies the lockout). */
+  username: string;
+  password: string;
+  /** A login the platform refused (it counts toward the lockout). */
+  isRejected: (e: unknown) => boolean;
+  /** The session that the platform just answered "expired": it is dropped for the fleet first. */
+  expired?: string;
+  waitMs?: number;
+  pollMs?: number;
+  now?: () => number;
+}
+
+export interface SharedLogin {
+  session: StoredSession;
+  /** True when this instance logged in. */
+  loggedIn: boolean;
+}
+
+/** The login lease. */
+export const LOGIN_LEASE = 'login';
+
+/**
+ * One M2M session for the fleet (issue 12, §3): a live session in the store is reused;
+ * otherwise the instance that wins the `login` lease logs in, the others wait for its
+ * session. The lockout is read under the lease, so however many instances, redeploys and
+ * restarts, no more than `maxFailures` rejected logins in a row are sent for the same
+ * credentials: then `login_blocked` until the credentials change or `clearLockout()`
+ * ("Unlock logins"). The store unavailable: `store_unavailable` before any login (fail closed).
+ */
+export async function sharedLogin(
+  state: AccountState,
+  login: () => Promise<{ token: string; bearer?: string }>,
+  options: SharedLoginOptions,
+): Promise<SharedLogin> {
+  const now = options.now ?? Date.now;
+  const leaseMs = Math.max(1, options.leaseMs);
+  const margin = Math.min(options.idleMarginMs ?? 30_000, options.idleMs / 2);
+  const waitMs = options.waitMs ?? 10 * leaseMs;
+  const pollMs = Math.max(1, options.pollMs ?? 250);
+  const fp = state.fingerprint('uws', options.username, options.password);
+  const live = (s: StoredSession | undefined): s is StoredSession => s !== undefined && now() < s.lastUsedAt + options.idleMs - margin;
+  if (options.expired) await state.deleteSession(options.expired);
+  const started = Date.now();
+  for (;;) {
+    const existing = await state.getSession();
+    if (live(existing)) return { session: existing, loggedIn: false };
+    const owner = await state.acquireLease(LOGIN_LEASE, leaseMs);
+    if (!owner) {
+      const left = waitMs - (Date.now() - started);
+      if (left <= 0) throw new M2MError('timeout', `another instance's M2M login took more than ${waitMs} ms`);
+      await changeOfKind(state, 'session', Math.min(pollMs, left));
+      continue;
+    }
+    const keepAlive = setInterval(() => {
+      state.extendLease(LOGIN_LEASE, owner, leaseMs).catch(() => undefined);
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    keepAlive.unref?.();
+    try {
+      const again = await state.getSession();
+      if (live(again)) return { session: again, loggedIn: false };
+      const lockout = await state.getLockout();
+      const sameCredentials = lockout.fingerprint === fp;
+      if (sameCredentials && lockout.failures >= Math.max(1, options.maxFailures)) {
+        throw new M2MError(
+          'login_blocked',
+          `M2M login not sent: the platform rejected the last ${lockout.failures} logins with these credentials (counted for every instance). ` +
+            'Check the UWS username and password, or unlock logins' +
+            (lockout.lastError ? ` (last answer: ${lockout.lastError})` : ''),
+        );
+      }
+      let result: { token: string; bearer?: string };
+      try {
+        result = await login();
+      } catch (e) {
+        if (options.isRejected(e)) await state.recordRejection(fp, options.maxFailures, (e as Error)?.message);
+        throw e;
+      }
+      if (lockout.failures > 0) await state.clearLockout().catch(() => undefined);
+      const at = now();
+      const session = { token: result.token, bearer: result.bearer, startedAt: at, lastUsedAt: at };
+      await state.setSession(session, options.idleMs).catch(() => undefined); // not shared this time; it still works here
+      return { session: { ...session, idleExpiresAt: at + options.idleMs }, loggedIn: true };
+    } finally {
+      clearInterval(keepAlive);
+      await state.releaseLease(LOGIN_LEASE, owner).catch(() => undefined);
+    }
+  }
 }
