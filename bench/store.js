@@ -8,7 +8,8 @@
  *  - warm get: `peekToken` (the L1, what every warm message costs: no I/O in either store);
  *  - cold get: `getToken` after the L1 was forgotten (the read through: file-backed memory vs
  *    a Redis GET, then the AES-GCM open);
- *  - set: `setToken` (local: the file written whole and fsync'd; Redis: one EVALSHA);
+ *  - set: `setToken` (local: memory, the file follows within a second, many tokens per write;
+ *    Redis: one EVALSHA that sets and announces);
  *  - lease: `acquireLease` + `releaseLease` (local: memory; Redis: SET NX PX + EVALSHA).
  * Rounds alternate which store goes first; each round gives a ratio redis/local per
  * operation; the table shows the median of those ratios and their spread.
@@ -109,7 +110,7 @@ async function run({ quick }) {
           rows,
           notes: [
             `${counts.warm} warm gets, ${counts.cold} cold gets, ${counts.set} sets, ${counts.lease} leases per store per round, one at a time.`,
-            'local set = the account file written whole and fsync\'d (temp file, rename, directory fsync).',
+            'local set = memory; tokens reach the file within lazyWriteDelayMs, many per write. Redis set = one EVALSHA (SET PX + PUBLISH).',
           ],
         },
       ],
