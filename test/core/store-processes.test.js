@@ -96,8 +96,8 @@ function startWorker() {
     await fleet('verizon-cloud');
     const [a, b, c] = workers;
     const leaseMs = 400;
-    // A's grant is answered after 300 ms: time to pause A once the request has arrived.
-    emu.fault({ provider: 'verizon-cloud', delayMs: 300, times: 1 });
+    // A's grant is answered 1.5 s after it arrived: time to pause A before it reads the answer.
+    emu.fault({ provider: 'verizon-cloud', delayMs: 1500, times: 1 });
     const before = emu.count('verizon-cloud');
     const first = a.send('rotate', { leaseMs, configured: DEMO.refreshToken });
     const deadline = Date.now() + 5000;
