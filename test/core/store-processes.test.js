@@ -68,10 +68,10 @@ function startWorker() {
     await redis.cli('FLUSHALL');
   });
 
-  async function fleet(preset) {
+  async function fleet(preset, settings = {}) {
     workers = [startWorker(), startWorker(), startWorker()];
     const init = await Promise.all(
-      workers.map((w) => w.send('init', { redisUrl: redis.url, settings: settingsFor(emu, preset), credentials: credentialsFor(preset) })),
+      workers.map((w) => w.send('init', { redisUrl: redis.url, settings: settingsFor(emu, preset, settings), credentials: credentialsFor(preset) })),
     );
     assert.deepEqual(
       init.map((r) => r.error),
@@ -93,23 +93,27 @@ function startWorker() {
   });
 
   it('the refresh-lease holder paused past its lease: the others wait, no token presented twice', async function () {
-    await fleet('verizon-cloud');
+    // A request timeout longer than the pause: A reads its answer when it resumes (with a shorter
+    // one, A's overdue timer fires first, the outcome is unknown, and the others wait the
+    // in-flight marker out: fail closed, see store-rotation.test.js).
+    await fleet('verizon-cloud', { timeout: 10_000 });
     const [a, b, c] = workers;
     const leaseMs = 400;
-    // A's grant is answered 1.5 s after it arrived: time to pause A before it reads the answer.
-    emu.fault({ provider: 'verizon-cloud', delayMs: 1500, times: 1 });
-    const before = emu.count('verizon-cloud');
+    // A's grant is handled (the token rotated) and answered 300 ms after it arrived: the emulator
+    // counts the fault's hit on arrival, so A is paused while its grant is on its way.
+    emu.fault({ name: 'hold-A', provider: 'verizon-cloud', delayMs: 300, times: 1 });
+    const before = emu.count('verizon-cloud'); // counted when answered
     const first = a.send('rotate', { leaseMs, configured: DEMO.refreshToken });
-    const deadline = Date.now() + 5000;
-    while (emu.count('verizon-cloud') === before) {
+    const deadline = Date.now() + 10_000;
+    while (!emu.state.faultHits.get('hold-A')) {
       if (Date.now() > deadline) throw new Error('A never sent its grant');
-      await sleep(2);
+      await sleep(1);
     }
     process.kill(a.pid, 'SIGSTOP');
     try {
       const others = [b.send('rotate', { leaseMs, configured: DEMO.refreshToken }), c.send('rotate', { leaseMs, configured: DEMO.refreshToken })];
-      await sleep(4 * leaseMs); // A's lease lapsed long ago
-      assert.equal(emu.count('verizon-cloud') - before, 1, 'nobody presented the token A may have spent');
+      await sleep(2000); // A's grant was answered (to a stopped process) and its lease lapsed long ago
+      assert.ok(emu.count('verizon-cloud') - before <= 1, 'nobody presented the token A may have spent');
       process.kill(a.pid, 'SIGCONT');
       const results = await Promise.all([first, ...others]);
       assert.deepEqual(
