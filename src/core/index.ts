@@ -35,3 +35,5 @@ export * from './providers/thingspace-core/telemetry.js';
 export * from './providers/insights-hub/index.js';
 export * from './providers/insights-hub/tenants.js';
 export { AUTHORIZATION_EXPIRED, refreshFailure } from './providers/verizon-cloud/index.js';
+
+export * from './store/index.js';
