@@ -13,6 +13,8 @@
  *
  * BENCH_ONLY=m2m-token (or another chain name) runs a single chain, for profiling:
  *   BENCH_ONLY=m2m-token node --cpu-prof --cpu-prof-dir=/tmp/prof bench/throughput.js
+ * BENCH_AA=1 runs m2m-token and the floor each against a copy of itself (A/A): how far the
+ * harness alone moves a ratio from 1.
  */
 const { startEmulator } = require('./lib/emulator.js');
 const { contribOauth2, floor, ours } = require('./lib/flows.js');
@@ -41,19 +43,20 @@ async function drive(chain, workload, n) {
 }
 
 async function run() {
-  // 90 short rounds rather than 5 long runs (the same 450,000 messages per chain): on a machine
-  // shared with other work the per-round ratios scatter widely, and their median settles only
-  // over many rounds. In A/A runs (the same chain twice) it came out 0.99–1.00 by CPU time,
-  // 0.92–1.05 by wall time (bench/README.md).
+  // 60 short rounds rather than 5 long runs: on a machine shared with other work the per-round
+  // ratios scatter widely, and their median settles only over many rounds. BENCH_AA=1 checks
+  // that: each chain against a second copy of itself (bench/README.md, scenario 2).
   const messages = scale(5_000, 1_000); // per chain and round
   const warmup = scale(20_000, 1_000);
-  const rounds = scale(90, 9); // a multiple of 3: each chain runs first, second and third equally often
+  const rounds = scale(60, 12); // a multiple of 3 and 4: each chain runs in each place of the order equally often
   const only = process.env.BENCH_ONLY;
+  const aa = process.env.BENCH_AA === '1';
   const emu = await startEmulator();
   const red = await startRed();
   try {
-    const list = workloads(emu).filter((w) => !only || w.name === only);
+    let list = workloads(emu).filter((w) => !only || w.name === only);
     if (list.length === 0) throw new Error(`BENCH_ONLY=${only}: no such chain`);
+    if (aa) list = list.filter((w) => w.name !== 'node-red-contrib-oauth2').flatMap((w) => [w, { ...w, name: `${w.name}, again` }]);
     const chains = await red.deploy(list.map((w) => w.build));
     for (const [i, w] of list.entries()) await drive(chains[i], w, warmup);
 
@@ -94,6 +97,15 @@ async function run() {
       ratioOf('m2m-token / node-red-contrib-oauth2 (msgs per CPU second)', o, a, cpuRates, 1.2);
     }
     if (a >= 0 && f >= 0) ratioOf('node-red-contrib-oauth2 / floor (msgs/s)', a, f, rates);
+    if (aa) {
+      // A/A: the same chain against itself; anything but 1.00 is the harness's own error.
+      for (const name of ['m2m-token', 'floor (pass-through)']) {
+        const [x, y] = [at(name), at(`${name}, again`)];
+        if (x < 0 || y < 0) continue;
+        ratioOf(`A/A ${name} / itself (msgs/s)`, x, y, rates);
+        ratioOf(`A/A ${name} / itself (msgs per CPU second)`, x, y, cpuRates);
+      }
+    }
     return {
       tables: [
         {
