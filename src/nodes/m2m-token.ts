@@ -101,12 +101,11 @@ export = function register(RED: NodeAPI): void {
     // A client whose config node stopped is closed and serves nothing from its cache, so messages
     // then take the async path, which looks the config node up again.
     let own: OwnLookup | undefined;
-    const lookup = (client: ProviderClient): OwnLookup => {
+    const remember = (client: ProviderClient) => {
       if (own?.client !== client) {
         const params = { tenant: ownTenant };
         own = { client, params: client.normalize(params), fresh: client.freshTokenFor(params) };
       }
-      return own;
     };
 
     let view: TokenView | undefined;
@@ -186,7 +185,7 @@ export = function register(RED: NodeAPI): void {
           }
           ({ token, fromCache } = await client.getToken(params, force));
         }
-        lookup(client);
+        remember(client);
         deliver(msg, headers, viewOf(client, token, client.normalize(params)), fromCache);
         send(msg);
         done();
@@ -201,14 +200,13 @@ export = function register(RED: NodeAPI): void {
       if (own === undefined || inspect) return void slow(msg, send, done);
       try {
         // The async path's checks, in its order (it makes them again if the message goes there).
-        const tenant = readTenant(msg.tenant);
-        if (tenant === undefined && ownTenantError !== undefined) throw ownTenantError;
+        const tenant = tenantOf(msg);
         if (readFlag(msg.refresh, 'msg.refresh')) return void slow(msg, send, done);
         const headers = headersOf(msg);
         const { client } = own;
         let token: Token | undefined;
         let n: TokenParams;
-        if (tenant === undefined) {
+        if (tenant === ownTenant) {
           token = own.fresh();
           n = own.params;
         } else {
