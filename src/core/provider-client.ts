@@ -258,11 +258,23 @@ export class ProviderClient {
    * and call getToken() only when this gives nothing.
    */
   freshToken(params: TokenParams = {}): Token | undefined {
-    if (this.closed) return undefined;
+    return this.servesFromCache() ? this.cache.fresh(this.cacheKey(params)) : undefined;
+  }
+
+  /**
+   * freshToken() for one fixed `params`, its cache key normalized once: for a node that asks
+   * with the same params for every message (m2m-token without msg.tenant).
+   */
+  freshTokenFor(params: TokenParams = {}): () => Token | undefined {
+    const key = this.cacheKey(params);
+    return () => (this.servesFromCache() ? this.cache.fresh(key) : undefined);
+  }
+
+  /** Open, credentials complete (else getToken() says what is missing). */
+  private servesFromCache(): boolean {
     // Credentials change only through setCredential: checked once, not per message.
     this.credentialsComplete ??= this.preset.requires.every((n) => Boolean(this.credentials[n]));
-    if (!this.credentialsComplete) return undefined; // getToken() says what is missing
-    return this.cache.fresh(this.cacheKey(params));
+    return !this.closed && this.credentialsComplete;
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */
