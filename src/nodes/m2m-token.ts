@@ -1,6 +1,7 @@
 /**
  * m2m-token [get token]: adds Authorization to msg.headers and a description of the token to msg.token;
- * operation "inspect": the provider's token info (introspection) answer in msg.payload.
+ * operation "inspect": the provider's token info (introspection) answer in msg.payload;
+ * operation "status": the account's health (client.health(), no secrets) in msg.payload.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { formatDuration, introspectToken, readFlag, readHeaders, readTenant, setHeaders } from '@iot-m2m/node-red-auth/core';
@@ -10,7 +11,7 @@ interface TokenNodeDef extends NodeDef {
   provider: string;
   tenant: string;
   includeToken: boolean;
-  /** 'token' (default: add the Authorization header) or 'inspect' (token info). */
+  /** 'token' (default: add the Authorization header), 'inspect' (token info) or 'status' (the account's health). */
   operation?: string;
 }
 
@@ -52,6 +53,13 @@ export = function register(RED: NodeAPI): void {
       try {
         const client = providerClient(RED, config.provider);
         const tenant = readTenant(msg.tenant) ?? readTenant(config.tenant || undefined, 'the node\'s tenant');
+        if (config.operation === 'status') {
+          // The account's health (core/health.ts): counts, times, states, no secret; no request.
+          msg.payload = client.health();
+          send(msg);
+          done();
+          return;
+        }
         if (config.operation === 'inspect') {
           node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-token.status.inspecting') });
           msg.payload = await introspectToken(client, { tenant });
