@@ -6,6 +6,8 @@
  * of every comms message and every admin response for the secrets the emulator issued.
  */
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const { startEmulator, DEMO } = require('../../dist/emulator/index.js');
 const { m2mState } = require('../../dist/emulator/providers/thingspace-m2m.js');
 const { startNodeRedProcess } = require('../support/node-red-process.js');
@@ -202,4 +204,45 @@ describe('operations sidebar, runtime side (Node-RED process, emulator)', functi
     assert.deepEqual(leaks(answers, secrets), []);
     console.log(`      scanned ${pushes.length} comms messages (${cards.length} sidebar pushes) and ${answers.length} admin responses for ${secrets.length} secrets: none found`);
   });
+});
+
+describe('operations sidebar catalogs (en-US, de, ja)', function () {
+  const LOCALES = path.join(__dirname, '..', '..', 'nodes', 'locales');
+  const leaves = (obj, prefix = '', out = {}) => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (typeof v === 'string') out[prefix + k] = v;
+      else leaves(v, `${prefix}${k}.`, out);
+    }
+    return out;
+  };
+  const catalog = (lang) => leaves(JSON.parse(fs.readFileSync(path.join(LOCALES, lang, 'm2m-auth-sidebar.json'), 'utf8')));
+  const placeholders = (t) => [...t.matchAll(/__(\w+)__/g)].map((m) => m[1]).sort();
+
+  it('every key the sidebar asks for exists in en-US (dynamic keys: every state, field and action)', () => {
+    const en = catalog('en-US');
+    const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'm2m-auth-sidebar.html'), 'utf8');
+    const asked = [...html.matchAll(/_\('(sidebar\.[\w.-]+?)'\s*(\+)?/g)];
+    assert.ok(asked.length > 20);
+    for (const [, key, dynamic] of asked) {
+      if (dynamic) assert.ok(Object.keys(en).some((k) => k.startsWith(key)), key);
+      else assert.equal(typeof en[key], 'string', key);
+    }
+    for (const state of ['none', 'logging-in', 'active', 'rejected', 'blocked']) assert.ok(en[`sidebar.session.state.${state}`], state);
+    for (const field of ['account', 'store', 'tokens', 'session', 'lockout', 'lastError', 'requests']) assert.ok(en[`sidebar.field.${field}`], field);
+    for (const action of ['refresh', 'revoke', 'unlock']) assert.ok(en[`sidebar.action.${action}`], action);
+  });
+
+  for (const lang of ['de', 'ja']) {
+    it(`${lang}: the en-US keys, the same placeholders, translated`, () => {
+      const en = catalog('en-US');
+      const other = catalog(lang);
+      assert.deepEqual(Object.keys(other).sort(), Object.keys(en).sort());
+      let same = 0;
+      for (const [k, v] of Object.entries(en)) {
+        assert.deepEqual(placeholders(other[k]), placeholders(v), `${lang}: ${k}`);
+        if (other[k] === v) same++;
+      }
+      assert.ok(same / Object.keys(en).length < 0.2, `${same} strings left in English`);
+    });
+  }
 });

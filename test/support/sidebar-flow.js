@@ -68,11 +68,13 @@ function sidebarFlow(emu) {
     inject('status-ts', 'status-ts'),
     node('status-ts', { type: 'm2m-token', provider: 'p-ts', tenant: '', includeToken: false, operation: 'status' }),
   );
-  // Laid out in rows, so a screenshot of the canvas reads.
-  let y = 40;
+  // Laid out in rows, so a screenshot of the canvas reads: injects, nodes, debug nodes.
+  const rows = ['token-core', 'refresh-core', 'device-core', 'device-ts', 'device-ts-bad', 'token-oa', 'status-ts'];
+  const at = { 'token-core': 0.5, 'd-pay': 0.5, 'd-out': 4, 'c-all': 7.5, 'd-err': 7.5 };
   for (const n of nodes) {
-    if (n.type === 'inject') Object.assign(n, { x: 130, y: (y += 50) });
-    else if (n.z && n.x === undefined) Object.assign(n, { x: n.type === 'debug' ? 620 : 380, y: n.type === 'debug' ? 60 : n.type === 'catch' ? 420 : y });
+    if (!n.z) continue;
+    const row = n.type === 'inject' ? rows.indexOf(n.id.slice(2)) : (at[n.id] ?? rows.indexOf(n.id));
+    Object.assign(n, { x: n.type === 'inject' ? 140 : n.type === 'debug' ? 640 : 390, y: 60 + 55 * row });
   }
   return nodes;
 }
