@@ -5,7 +5,8 @@
  * - GET /m2m-auth/accounts (m2m-provider.read): one card per deployed m2m-provider node.
  * - Comms topic `m2m-auth/accounts/<id>`: the card again whenever the account's health
  *   changed, at most every THROTTLE_MS per account (the last change always arrives), or
- *   `{id, removed: true}` when the node went away. Pushed, never polled.
+ *   `{id, removed: true}` when the node went away. Pushed, never polled; while the card
+ *   counts requests of the last hour it is pushed once a minute too, as they age out.
  * - POST /m2m-auth/accounts/:id/{refresh,revoke,unlock} (m2m-provider.write, JSON bodies
  *   only: a form post from another site cannot reach them without a CORS preflight).
  *
@@ -19,6 +20,8 @@ import { accounts, type Account } from './accounts.js';
 
 /** At most one push per account per this many ms (about 2 a second). */
 const THROTTLE_MS = 500;
+/** The hour counts move on by the minute (core/health.ts): while there are any, a card is pushed again each minute. */
+const WINDOW_TICK_MS = 60_000;
 const TOPIC = 'm2m-auth/accounts/';
 
 /** 415 unless the body is JSON (Express has parsed it by then). */
@@ -35,13 +38,21 @@ export = function register(RED: NodeAPI): void {
 
   const lastSent = new Map<string, number>();
   const timers = new Map<string, NodeJS.Timeout>();
+  const ticks = new Map<string, NodeJS.Timeout>();
 
   const push = (id: string) => {
     timers.delete(id);
+    clearTimeout(ticks.get(id));
+    ticks.delete(id);
     lastSent.set(id, Date.now());
     const card = accounts.card(id);
     if (!card) lastSent.delete(id);
     RED.comms.publish(TOPIC + id, card ?? { id, removed: true }, false);
+    if (card?.health?.requests.length) {
+      const tick = setTimeout(() => push(id), WINDOW_TICK_MS);
+      tick.unref();
+      ticks.set(id, tick);
+    }
   };
 
   accounts.on('change', (id: string) => {
