@@ -272,6 +272,11 @@ export class ProviderClient {
     return () => this.monitor.off('change', listener);
   }
 
+  /** Records an error a caller got from this account (a failed login) as health()'s last error. */
+  noteError(error: unknown): void {
+    this.monitor.error(error);
+  }
+
   /**
    * Unlock logins: forgets the rejected logins of the session's lockout guard, so the next
    * call may log in again (the operator fixed the credentials at the provider). False when

@@ -114,6 +114,10 @@ describe('account health (client.health())', function () {
     assert.deepEqual(h.lockout, { failedLogins: 2, maxFailedLogins: 2, blocked: true });
     assert.equal(h.session.state, 'blocked');
     assert.deepEqual(h.requests.find((r) => r.route === 'M2M session login'), { route: 'M2M session login', count: 2, failed: 2 });
+    assert.equal(h.lastError.code, 'login_rejected', 'the keeper\'s error, not only the HTTP answer');
+    await assert.rejects(keeper.headers(), { code: 'login_blocked' });
+    assert.equal(c.health().lastError.code, 'login_blocked');
+    assert.match(c.health().lastError.message, /UWS username and password/);
     assertNoSecrets(h, [...secrets(), 'wrong-password']);
 
     let changed = 0;

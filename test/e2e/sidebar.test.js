@@ -128,6 +128,7 @@ describe('operations sidebar, runtime side (Node-RED process, emulator)', functi
     const card = await waitForPush('p-ts-bad', (c) => c.health.lockout.failedLogins === 1);
     assert.equal(card.health.session.state, 'rejected');
     assert.ok(card.health.lastError.code, JSON.stringify(card.health.lastError));
+    assert.equal(card.health.lastError.code, 'login_rejected');
     assert.match(card.health.lastError.message, /M2M session login/);
     assert.deepEqual(card.health.requests.find((r) => r.route === 'M2M session login'), { route: 'M2M session login', count: 1, failed: 1 });
   });
