@@ -167,6 +167,14 @@ describe('operations sidebar in the editor (chromium, Node-RED 5 process, emulat
     assert.match(await card(page, 'p-ts-bad').locator('[data-field="lockout"]').textContent(), /open/);
   });
 
+  it('Revoke: the token is revoked at the provider, the card shows none cached', async () => {
+    await showTab(page);
+    await card(page, 'p-core').locator('button.m2m-auth-revoke').click();
+    await page.waitForFunction(() => /Token revoked at the provider/.test(document.querySelector('.m2m-auth-card[data-id="p-core"] .m2m-auth-answer')?.textContent ?? ''));
+    await page.waitForFunction(() => /^0 cached/.test(document.querySelector('.m2m-auth-card[data-id="p-core"] [data-field="tokens"]')?.textContent ?? ''));
+    assert.equal(emu.state.counts.get('thingspace-core revoke'), 1);
+  });
+
   describe('a read-only user (adminAuth)', function () {
     let secured;
     let viewerBrowser;
