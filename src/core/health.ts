@@ -115,6 +115,8 @@ export class HealthMonitor extends EventEmitter {
   private readonly fetches: SlidingCounter;
   private lastFetch: number | undefined;
   private lastError: { code: string; message: string; at: number } | undefined;
+  /** Route names seen (at most MAX_ROUTES; later ones count as 'other'). */
+  private readonly known = new Set<string>();
 
   constructor(now: () => number = () => Date.now()) {
     super();
@@ -202,7 +204,9 @@ export class HealthMonitor extends EventEmitter {
   }
 
   private routeName(what: string): string {
-    const known = this.routes.totals();
-    return known.has(what) || known.size < MAX_ROUTES ? what : 'other';
+    if (this.known.has(what)) return what;
+    if (this.known.size >= MAX_ROUTES) return 'other';
+    this.known.add(what);
+    return what;
   }
 }
