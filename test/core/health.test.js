@@ -133,6 +133,14 @@ describe('account health (client.health())', function () {
     assert.equal(make('thingspace').unlockLogins(), false);
   });
 
+  it('counts at most 64 route names; the rest as "other" (memory stays bounded)', () => {
+    const m = new core.HealthMonitor();
+    for (let i = 0; i < 70; i++) m.request(`route ${i}`, 'ok');
+    const h = m.snapshot({ provider: 'oauth2', label: 'OAuth 2.0', store: 'local', cachedTokens: 0 });
+    assert.equal(h.requests.length, 65);
+    assert.deepEqual(h.requests.find((r) => r.route === 'other'), { route: 'other', count: 6, failed: 0 });
+  });
+
   describe('the last hour (fake clock)', function () {
     let clock;
     beforeEach(() => {
