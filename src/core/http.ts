@@ -34,6 +34,8 @@ export interface HttpClientOptions {
   proxy?: ProxySettings;
   /** Environment to read proxy variables from (tests). */
   env?: NodeJS.ProcessEnv;
+  /** Told when a request (all its retries and pages) ended, by its `what`: the account's health counts. */
+  onRequest?: (what: string, outcome: 'ok' | 'failed', error?: M2MError) => void;
 }
 
 interface Agents {
@@ -134,9 +136,11 @@ export class HttpClient {
   /** Requests on the wire, cancelled by close(): no retry, no socket or timer outlives the client. */
   private readonly inflight = new Set<AbortController>();
   private closed = false;
+  private readonly onRequest: HttpClientOptions['onRequest'];
 
   constructor(options: HttpClientOptions) {
     this.provider = options.provider;
+    this.onRequest = options.onRequest;
     this.proxy = options.proxy ?? {};
     this.env = options.env ?? process.env;
     this.direct = {
@@ -193,16 +197,21 @@ export class HttpClient {
         signal: abort?.signal,
       });
     } catch (e) {
-      throw abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+      const err = abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+      this.onRequest?.(this.what(req), 'failed', err);
+      throw err;
     } finally {
       if (abort) this.inflight.delete(abort);
     }
-    if (response.statusCode >= 300) throw redirected(response, this.provider, this.what(req));
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      body: req.ignoreBody ? ({} as T) : parseBody<T>(response, this.provider, this.what(req)),
-    };
+    try {
+      if (response.statusCode >= 300) throw redirected(response, this.provider, this.what(req));
+      const body = req.ignoreBody ? ({} as T) : parseBody<T>(response, this.provider, this.what(req));
+      this.onRequest?.(this.what(req), 'ok');
+      return { status: response.statusCode, headers: response.headers, body };
+    } catch (e) {
+      this.onRequest?.(this.what(req), 'failed', e as M2MError);
+      throw e;
+    }
   }
 
   /** Registers a request to cancel on close; throws `closed` for one that must not start after it. */
@@ -293,8 +302,11 @@ export class HttpClient {
     });
     try {
       yield* items;
+      this.onRequest?.(what, 'ok');
     } catch (e) {
-      throw abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+      const err = abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+      this.onRequest?.(what, 'failed', err);
+      throw err;
     } finally {
       if (abort) this.inflight.delete(abort);
     }

@@ -11,6 +11,7 @@ export * from './token.js';
 export * from './token-cache.js';
 export * from './providers/index.js';
 export * from './provider-client.js';
+export * from './health.js';
 export * from './validate.js';
 export * from './device-id.js';
 export * from './telemetry.js';

@@ -16,6 +16,7 @@ import {
 import type { ProviderConfigNode } from './shared.js';
 import { proxySettings, tlsOptions } from './network.js';
 import { dialogCredentials, KEPT, providerSettings, selectedConfigNode, type ProviderValues } from './provider-config.js';
+import { accounts } from './accounts.js';
 import { refreshTokenRotation, registerAuthorizationEndpoints, storeRefreshToken } from './verizon-cloud-auth.js';
 
 type ProviderNodeDef = NodeDef & ProviderValues;
@@ -115,6 +116,8 @@ export = function register(RED: NodeAPI): void {
       problem = toM2MError(e);
       this.error(RED._('m2m-provider.errors.config', { message: problem.message }));
     }
+    // The operations sidebar shows every deployed account (src/nodes/accounts.ts).
+    accounts.add({ id: this.id, name: config.name ?? '', client, problem });
 
     this.client = () => {
       if (problem) throw problem;
@@ -136,6 +139,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     this.on('close', (removed: boolean, done: () => void) => {
+      accounts.remove(this.id);
       const finish = () => {
         try {
           client?.close();

@@ -1,10 +1,11 @@
 /**
  * m2m-token [get token]: adds Authorization to msg.headers and a description of the token to msg.token;
- * operation "inspect": the provider's token info (introspection) answer in msg.payload.
+ * operation "inspect": the provider's token info (introspection) answer in msg.payload;
+ * operation "status": the account's health (client.health(), no secrets) in msg.payload.
  *
  * Two paths. A cached token (every message between renewals) is served synchronously, from what
  * was worked out once per token: no promise, no lookup of the config node, no cache key built.
- * Everything else (a renewal, msg.refresh, an error, "inspect") takes the async path, which
+ * Everything else (a renewal, msg.refresh, an error, "inspect", "status") takes the async path, which
  * checks the message from the start. See README "Performance" and bench/README.md, scenario 2.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
@@ -20,7 +21,7 @@ interface TokenNodeDef extends NodeDef {
   provider: string;
   tenant: string;
   includeToken: boolean;
-  /** 'token' (default: add the Authorization header) or 'inspect' (token info). */
+  /** 'token' (default: add the Authorization header), 'inspect' (token info) or 'status' (the account's health). */
   operation?: string;
 }
 
@@ -51,7 +52,8 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const includeToken = config.includeToken === true;
-    const inspect = config.operation === 'inspect';
+    // 'inspect' and 'status' answer about the token or the account: never from the cached-token path.
+    const operation = config.operation === 'inspect' || config.operation === 'status' ? config.operation : 'token';
     // An expired Verizon Cloud authorization needs the user, not a retry: say what to do.
     const failed = (code: string) =>
       code === 'authorization_expired' ? RED._('m2m-token.status.authorizationExpired') : RED._('m2m-token.status.failed', { code });
@@ -162,8 +164,15 @@ export = function register(RED: NodeAPI): void {
     const slow = async (msg: Msg, send: Send, done: Done) => {
       try {
         const client = providerClient(RED, config.provider);
+        if (operation === 'status') {
+          // The account's health (core/health.ts): counts, times, states, no secret; no request.
+          msg.payload = client.health();
+          send(msg);
+          done();
+          return;
+        }
         const tenant = tenantOf(msg);
-        if (inspect) {
+        if (operation === 'inspect') {
           node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-token.status.inspecting') });
           msg.payload = await introspectToken(client, { tenant });
           node.status({ fill: 'green', shape: 'dot', text: RED._('m2m-token.status.inspected') });
@@ -197,7 +206,7 @@ export = function register(RED: NodeAPI): void {
 
     // Not an async function: a cached token goes to send() and done() within this call.
     node.on('input', (msg: Msg, send: Send, done: Done) => {
-      if (own === undefined || inspect) return void slow(msg, send, done);
+      if (own === undefined || operation !== 'token') return void slow(msg, send, done);
       try {
         // The async path's checks, in its order (it makes them again if the message goes there).
         const tenant = tenantOf(msg);
