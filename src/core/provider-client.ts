@@ -80,6 +80,7 @@ export class ProviderClient {
     this.http = new HttpClient({
       provider: this.preset.id,
       timeout: settings.timeout,
+      maxResponseBytes: settings.maxResponseBytes,
       tls: options.tls,
       proxy: options.proxy,
       env: options.env,

@@ -23,6 +23,7 @@ export interface ProviderValues {
   hostTenant?: string;
   refreshMargin?: string | number;
   timeout?: string | number;
+  maxResponseBytes?: string | number;
   tls?: string;
   proxy?: string;
 }
@@ -48,6 +49,7 @@ export function providerSettings(values: ProviderValues): ProviderSettings {
     hostTenant: text(values.hostTenant),
     refreshMargin: numberSetting(values.refreshMargin, 60, 0, 86_400),
     timeout: numberSetting(values.timeout, 30_000, 100, 600_000),
+    maxResponseBytes: numberSetting(values.maxResponseBytes, 1_048_576, 1024, 64 * 1_048_576),
   };
 }
 
