@@ -294,8 +294,13 @@ async function streamBody(res: ServerResponse, bytes: number): Promise<void> {
     left -= piece.length;
     if (!res.write(piece)) {
       await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
       });
     }
   }
