@@ -5,12 +5,12 @@
  * The Node-RED adapter only wires these to admin endpoints.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { M2MError, toM2MError } from './errors.js';
+import { isCodeLike, M2MError, PROVIDER_ERROR, toM2MError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { tokenRequest } from './providers/oauth2.js';
 import type { ClientAuth, PresetId } from './providers/types.js';
 import { verizonCloudAuthorization } from './providers/verizon-cloud.js';
-import { addSecret, forgetSecret, redact } from './redact.js';
+import { addCredentialPair, addSecret, forgetCredentialPair, forgetSecret, providerText } from './redact.js';
 import type { Token } from './token.js';
 
 /** What a preset needs for the authorization code grant. */
@@ -187,6 +187,7 @@ export class AuthorizationRequests {
       forgetAt: now + this.ttl + this.outcomeTtl,
     };
     addSecret(request.clientSecret);
+    addCredentialPair(request.clientId, request.clientSecret);
     this.byState.set(request.state, request);
     this.byHandle.set(request.handle, request);
     const authorizeUrl = buildAuthorizeUrl(input.authorizeUrl, {
@@ -224,6 +225,7 @@ export class AuthorizationRequests {
     request.forgetAt = this.now() + this.outcomeTtl;
     // The secret and verifier are not needed any more.
     forgetSecret(request.clientSecret);
+    forgetCredentialPair(request.clientId, request.clientSecret);
     request.clientSecret = '';
     request.codeVerifier = undefined;
   }
@@ -257,6 +259,7 @@ export class AuthorizationRequests {
     this.byState.delete(r.state);
     this.byHandle.delete(r.handle);
     if (r.clientSecret) forgetSecret(r.clientSecret);
+    if (r.clientSecret) forgetCredentialPair(r.clientId, r.clientSecret);
   }
 }
 
@@ -330,9 +333,13 @@ export async function completeAuthorization(
 ): Promise<{ request: PendingAuthorization; outcome: AuthorizationOutcome }> {
   const request = requests.take(query.state);
   let outcome: AuthorizationOutcome;
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? redact(v.slice(0, 500)) : undefined);
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? providerText(v, 500) : undefined);
   if (query.error !== undefined) {
-    outcome = { status: 'denied', error: text(query.error) ?? 'access_denied', description: text(query.error_description) };
+    // The error is a code only when it looks like one (RFC 6749 §4.1.2.1); else its text is the description.
+    const error = typeof query.error === 'string' && query.error !== '' ? query.error : 'access_denied';
+    outcome = isCodeLike(error)
+      ? { status: 'denied', error, description: text(query.error_description) }
+      : { status: 'denied', error: PROVIDER_ERROR, description: text(error) };
   } else if (typeof query.code !== 'string' || query.code === '') {
     outcome = { status: 'failed', code: 'invalid_request', message: 'the provider redirected back without a code' };
   } else {

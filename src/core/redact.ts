@@ -28,18 +28,20 @@ export const RETIRED_SECRETS_KEPT = 256;
  */
 const formCount = new Map<string, number>();
 interface SameLength {
-  /** HASH_BASE^(length-1) mod HASH_MOD: takes the character leaving the window out of the hash. */
+  /** HASH_BASE^(length-1) mod 2^32: takes the character leaving the window out of the hash. */
   pow: number;
   byHash: Map<number, string[]>;
 }
 const byLength = new Map<number, SameLength>();
-/** A Rabin-Karp rolling hash (Karp & Rabin 1987) mod a prime: every product stays below 2^53. */
-const HASH_MOD = 2_147_483_647;
+/**
+ * A Rabin-Karp rolling hash (Karp & Rabin 1987) in 32-bit integer arithmetic (Math.imul wraps
+ * mod 2^32). A collision only costs one `startsWith`; finding one needs the secret.
+ */
 const HASH_BASE = 65_599;
 
 function hashOf(s: string, length = s.length): number {
   let h = 0;
-  for (let i = 0; i < length; i++) h = (h * HASH_BASE + s.charCodeAt(i)) % HASH_MOD;
+  for (let i = 0; i < length; i++) h = (Math.imul(h, HASH_BASE) + s.charCodeAt(i)) | 0;
   return h;
 }
 
@@ -47,7 +49,7 @@ function hashOf(s: string, length = s.length): number {
  * The ways a secret can appear in text, since it is masked by what was sent and not only by
  * pattern: as is, JSON-escaped (a `"` or `\\` in it, `/` as `\\/`), URL-encoded
  * (RFC 3986 percent-encoding and the form encoding of the WHATWG URL standard, `+` for a space),
- * and base64 (RFC 4648 §4 and §5), which covers a `Basic` value when the secret registered is
+ * and base64 (RFC 4648 §4 and §5; as is and URL-encoded), which covers a `Basic` value when the secret registered is
  * `id:secret` (see `addCredentialPair`).
  */
 function forms(value: string): string[] {
@@ -60,6 +62,7 @@ function forms(value: string): string[] {
     encodeURIComponent(value),
     new URLSearchParams({ v: value }).toString().slice(2),
     base64,
+    encodeURIComponent(base64),
     base64.replace(/=+$/, ''),
     Buffer.from(value, 'utf8').toString('base64url'),
   ];
@@ -74,7 +77,7 @@ function addForms(value: string): void {
     let group = byLength.get(form.length);
     if (!group) {
       let pow = 1;
-      for (let i = 1; i < form.length; i++) pow = (pow * HASH_BASE) % HASH_MOD;
+      for (let i = 1; i < form.length; i++) pow = Math.imul(pow, HASH_BASE);
       group = { pow, byHash: new Map() };
       byLength.set(form.length, group);
     }
@@ -176,8 +179,8 @@ function maskKnown(text: string): string {
       const end = start + length;
       if (end >= text.length) break;
       // Slide the window: the character at `start` leaves, the one at `end` enters.
-      h = (h - ((text.charCodeAt(start) * pow) % HASH_MOD) + HASH_MOD) % HASH_MOD;
-      h = (h * HASH_BASE + text.charCodeAt(end)) % HASH_MOD;
+      h = (h - Math.imul(text.charCodeAt(start), pow)) | 0;
+      h = (Math.imul(h, HASH_BASE) + text.charCodeAt(end)) | 0;
     }
   }
   if (found.length === 0) return text;
