@@ -25,6 +25,7 @@ import {
 } from '@iot-m2m/node-red-auth/core';
 import { proxySettings, tlsOptions } from './network.js';
 import { dialogCredentials, selectedConfigNode } from './provider-config.js';
+import { jsonOnly } from './admin.js';
 
 /** Path of the callback under Node-RED's admin root: register it with the provider exactly so. */
 export const CALLBACK_PATH = '/m2m-auth/verizon-cloud/callback';
@@ -70,13 +71,15 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
   const preset = getPreset('verizon-cloud');
   const authCode = authorizationCodeConfig('verizon-cloud')!;
 
-  RED.httpAdmin.post(START_PATH, RED.auth.needsPermission('m2m-provider.write'), (req: Request, res: Response) => {
+  RED.httpAdmin.post(START_PATH, RED.auth.needsPermission('m2m-provider.write'), jsonOnly, (req: Request, res: Response) => {
     try {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const nodeId = str(body.id);
       if (!nodeId) throw new M2MError('invalid_request', 'the config node id is missing');
-      // Secrets the dialog did not reveal ("__PWRD__") are the deployed ones.
-      const { clientId, clientSecret } = dialogCredentials(RED, nodeId, body);
+      const redirectUri = checkRedirectUri(body.redirectUri, preset.id);
+      // Secrets the dialog did not reveal ("__PWRD__") are the deployed ones, when the deployed
+      // node is this preset with these URLs, TLS and proxy (else secret_required).
+      const { clientId, clientSecret } = dialogCredentials(RED, nodeId, { ...body, preset: preset.id });
       if (!clientId || !clientSecret) {
         throw new M2MError('missing_credentials', 'enter the client id (key) and client secret before authorizing', {
           provider: preset.id,
@@ -94,7 +97,7 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
         clientAuth: body.clientAuth === 'body' ? 'body' : 'basic',
         authorizeUrl,
         tokenUrl: urls.tokenUrl,
-        redirectUri: checkRedirectUri(body.redirectUri, preset.id),
+        redirectUri,
         scope: str(body.scope) || undefined,
         pkce: authCode.pkce,
         extra: { tls: selectedConfigNode(body.tls), proxy: selectedConfigNode(body.proxy), timeout: Number(body.timeout) || undefined },
