@@ -122,6 +122,14 @@ describe('admin endpoints: a stored secret goes only where the deployed node sen
     assert.equal(evil.seen.length, 0);
   });
 
+  it('Authorize start with a javascript: base URL (issue 15, item 4) → 400 invalid_config, no authorize URL', async () => {
+    const values = await deploy('verizon-cloud', { baseUrl: 'javascript:alert(document.domain)//' });
+    const res = await helper.request().post(START).send({ ...values, clientSecret: 'typed-secret-2', redirectUri: 'http://127.0.0.1:1880/m2m-auth/verizon-cloud/callback' });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 'invalid_config');
+    assert.equal(res.body.authorizeUrl, undefined);
+  });
+
   for (const [path, label] of [[TEST, 'Test connection'], [START, 'Authorize']]) {
     it(`${label} refuses a url-encoded or plain-text body with 415 (a cross-site form cannot reach it)`, async () => {
       const values = await deploy(path === START ? 'verizon-cloud' : 'oauth2');
