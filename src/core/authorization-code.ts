@@ -4,7 +4,7 @@
  * 10 minutes), PKCE (RFC 7636, S256), the authorize URL and the code exchange.
  * The Node-RED adapter only wires these to admin endpoints.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isCodeLike, M2MError, PROVIDER_ERROR, toM2MError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { tokenRequest } from './providers/oauth2.js';
@@ -107,6 +107,11 @@ export interface AuthorizationRequestInput {
   redirectUri: string;
   scope?: string;
   pkce: boolean;
+  /**
+   * Bind `state` to the browser that started the authorization as well: `create` returns a
+   * cookie for the adapter to set, and `take` wants its value back (see browserCookieName).
+   */
+  bindBrowser?: boolean;
   /** Opaque adapter data (e.g. the TLS config node id) handed back at the callback. */
   extra?: Record<string, unknown>;
 }
@@ -119,6 +124,8 @@ export type AuthorizationOutcome =
 
 export interface PendingAuthorization extends AuthorizationRequestInput {
   state: string;
+  /** sha256 of the browser cookie's value (bindBrowser), compared in constant time at the callback. */
+  browserHash?: Buffer;
   /** Handle the editor polls with; never leaves the editor (unlike `state`, which travels in URLs). */
   handle: string;
   codeVerifier?: string;
@@ -138,7 +145,7 @@ export interface AuthorizationRequestsOptions {
 }
 
 /** Why a callback's `state` was refused (all answered 400, nothing stored). */
-export type StateProblem = 'missing' | 'unknown' | 'used' | 'expired';
+export type StateProblem = 'missing' | 'unknown' | 'used' | 'expired' | 'browser';
 
 /**
  * Pending authorizations of one Node-RED runtime. `state` is random (256 bits),
@@ -166,7 +173,7 @@ export class AuthorizationRequests {
   }
 
   /** Starts one authorization: returns the authorize URL for the browser and the editor's poll handle. */
-  create(input: AuthorizationRequestInput): { handle: string; authorizeUrl: string; expiresAt: number } {
+  create(input: AuthorizationRequestInput): { handle: string; authorizeUrl: string; expiresAt: number; browserCookie?: BrowserCookie } {
     this.sweep();
     while (this.byState.size >= this.maxPending) {
       const oldest = this.byState.values().next().value as PendingAuthorization;
@@ -197,14 +204,20 @@ export class AuthorizationRequests {
       scope: input.scope,
       codeChallenge: pkce?.challenge,
     });
-    return { handle: request.handle, authorizeUrl, expiresAt: request.expiresAt };
+    let browserCookie: BrowserCookie | undefined;
+    if (input.bindBrowser) {
+      const value = random(32);
+      request.browserHash = createHash('sha256').update(value).digest();
+      browserCookie = { name: browserCookieName(request.state)!, value, maxAgeSeconds: Math.ceil(this.ttl / 1000) };
+    }
+    return { handle: request.handle, authorizeUrl, expiresAt: request.expiresAt, ...(browserCookie ? { browserCookie } : {}) };
   }
 
   /**
    * Accepts a callback's `state` once. Throws `invalid_state` (with the reason in
    * `cause.error`) when it is missing, unknown, already used or expired.
    */
-  take(state: unknown): PendingAuthorization {
+  take(state: unknown, browserKey?: unknown): PendingAuthorization {
     const problem = (reason: StateProblem, text: string) =>
       new M2MError('invalid_state', `authorization callback refused: ${text}`, { error: reason });
     if (typeof state !== 'string' || state === '') throw problem('missing', 'no state parameter');
@@ -214,6 +227,14 @@ export class AuthorizationRequests {
     if (request.expiresAt <= this.now()) {
       this.drop(request);
       throw problem('expired', 'the authorization request expired (10 minutes): start again from the config node');
+    }
+    if (request.browserHash) {
+      // Not consumed on a mismatch: whoever holds a leaked authorize URL must not be able to
+      // spoil the real user's authorization either.
+      const given = createHash('sha256').update(typeof browserKey === 'string' ? browserKey : '').digest();
+      if (!timingSafeEqual(given, request.browserHash)) {
+        throw problem('browser', 'this authorization was started in another browser (or its cookie is gone): start again from the config node');
+      }
     }
     request.used = true;
     return request;
@@ -314,7 +335,25 @@ export interface CallbackQuery {
   error_description?: unknown;
 }
 
+/** The cookie that binds a `state` to the browser that started it (RFC 6265 §4.1). */
+export interface BrowserCookie {
+  name: string;
+  value: string;
+  maxAgeSeconds: number;
+}
+
+/**
+ * The name of the browser cookie of `state`: one cookie per authorization (from its state's
+ * hash), so two authorizations started in one browser do not overwrite each other's cookie.
+ */
+export function browserCookieName(state: unknown): string | undefined {
+  if (typeof state !== 'string' || state === '') return undefined;
+  return `m2m_auth_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+}
+
 export interface CompleteOptions {
+  /** The value of the request's browser cookie (browserCookieName), when the adapter binds browsers. */
+  browserKey?: unknown;
   /** An HTTP client for the request's provider (TLS from the config node; no retries). */
   http(request: PendingAuthorization): HttpClient;
   /** Keeps the refresh token as the config node's credential. */
@@ -331,7 +370,7 @@ export async function completeAuthorization(
   query: CallbackQuery,
   options: CompleteOptions,
 ): Promise<{ request: PendingAuthorization; outcome: AuthorizationOutcome }> {
-  const request = requests.take(query.state);
+  const request = requests.take(query.state, options.browserKey);
   let outcome: AuthorizationOutcome;
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? providerText(v, 500) : undefined);
   if (query.error !== undefined) {
