@@ -38,3 +38,4 @@ export * from './providers/insights-hub/tenants.js';
 export { AUTHORIZATION_EXPIRED, refreshFailure } from './providers/verizon-cloud/index.js';
 
 export * from './store/index.js';
+export * from './counted-log.js';

@@ -16,7 +16,7 @@ import {
   type ResolvedUrls,
   type TokenParams,
 } from './providers/index.js';
-import { addSecret, forgetSecret } from './redact.js';
+import { addCredentialPair, addSecret, forgetCredentialPair, forgetSecret } from './redact.js';
 import { DEFAULT_MAX_FAILED_LOGINS, SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
 import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
 import type { Token } from './token.js';
@@ -86,10 +86,13 @@ export class ProviderClient {
     this.sessionOptions = options.session;
     for (const name of SECRET_CREDENTIALS) addSecret(this.credentials[name]);
     this.monitor = new HealthMonitor(options.now);
+    // What a Basic header encodes: masked as a whole, also where no "Basic" precedes its base64.
+    addCredentialPair(this.credentials.clientId, this.credentials.clientSecret);
     this.http = new HttpClient({
       onRequest: (what, outcome, error) => this.monitor.request(what, outcome, error),
       provider: this.preset.id,
       timeout: settings.timeout,
+      maxResponseBytes: settings.maxResponseBytes,
       tls: options.tls,
       proxy: options.proxy,
       env: options.env,
@@ -169,9 +172,11 @@ export class ProviderClient {
   setCredential(name: keyof ProviderCredentials, value: string | undefined): void {
     const secret = SECRET_CREDENTIALS.includes(name);
     if (secret) forgetSecret(this.credentials[name]);
+    forgetCredentialPair(this.credentials.clientId, this.credentials.clientSecret);
     this.credentials[name] = value;
     this.credentialsComplete = undefined;
     if (secret) addSecret(value);
+    addCredentialPair(this.credentials.clientId, this.credentials.clientSecret);
   }
 
   /** Throws missing_credentials / invalid_config naming what the config node lacks. */
@@ -424,5 +429,6 @@ export class ProviderClient {
     this.cache.close();
     this.http.close();
     for (const name of SECRET_CREDENTIALS) forgetSecret(this.credentials[name]);
+    forgetCredentialPair(this.credentials.clientId, this.credentials.clientSecret);
   }
 }

@@ -31,6 +31,8 @@ export interface ProviderSettings {
   refreshMargin?: number;
   /** Request timeout, ms. */
   timeout?: number;
+  /** Largest response body accepted, bytes after decompression (default 1 MiB; see HttpClientOptions). */
+  maxResponseBytes?: number;
 }
 
 export interface ProviderCredentials {
