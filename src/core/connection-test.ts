@@ -1,5 +1,6 @@
 import { toM2MError } from './errors.js';
 import { ProviderClient, type ProviderClientOptions } from './provider-client.js';
+import { isPresetId, getPreset } from './providers/index.js';
 import type { ProviderCredentials, ProviderSettings } from './providers/index.js';
 import { formatDuration } from './validate.js';
 
@@ -96,4 +97,56 @@ function failure(e: unknown, provider: string | undefined): ConnectionTestResult
     ...(error_description ? { error_description } : {}),
     ...(errorCode ? { errorCode } : {}),
   };
+}
+
+/** The deployed config node a dialog edits, as a Test connection sees it. */
+export interface DeployedAccount {
+  /** Its client (throws what kept it from being made). */
+  client(): ProviderClient;
+  /** The refresh token the node started with. */
+  startedWith?: string;
+  /** The refresh token stored for its next start (a new Authorize not yet deployed differs). */
+  stored?: string;
+}
+
+/**
+ * Test connection from the config dialog, with its settings and credentials. A preset
+ * living on a rotating refresh token (Verizon Cloud) spends it on every token request, so
+ * the test must not spend one that a running node still needs:
+ * - a refresh token no deploy has carried yet (from Authorize, or typed) is tested directly,
+ *   and the new one the provider returns goes to `onCredentialRotated` (kept for the deploy);
+ * - the one a deployed node holds is tested through that node's own client, which keeps the
+ *   newest, as long as the dialog uses the same settings and client;
+ * - with changed settings the test would strand the deployed node: `deploy_first`.
+ */
+export async function testDialogConnection(
+  settings: ProviderSettings,
+  credentials: ProviderCredentials,
+  dialog: { refreshTokenTyped: boolean; deployed?: DeployedAccount },
+  options: ProviderClientOptions = {},
+): Promise<ConnectionTestResult> {
+  const direct = () => testConnection(settings, credentials, options);
+  const { deployed } = dialog;
+  if (!isPresetId(settings.preset) || !getPreset(settings.preset).rotatesRefreshToken) return direct();
+  if (!deployed || dialog.refreshTokenTyped) return direct();
+  if (deployed.stored && deployed.stored !== deployed.startedWith) return direct();
+  let client: ProviderClient;
+  try {
+    client = deployed.client();
+  } catch (e) {
+    return failure(e, settings.preset);
+  }
+  const same =
+    JSON.stringify(client.settings) === JSON.stringify(settings) &&
+    credentials.clientId === client.credential('clientId') &&
+    credentials.clientSecret === client.credential('clientSecret');
+  if (!same) {
+    return {
+      ok: false,
+      provider: settings.preset,
+      code: 'deploy_first',
+      message: 'deploy the changed settings first: a test now would spend the refresh token the deployed node holds',
+    };
+  }
+  return checkToken(client, false);
 }

@@ -2,13 +2,11 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import {
-  checkToken,
   describePresets,
-  getPreset,
   isPresetId,
   M2MError,
   ProviderClient,
-  testConnection,
+  testDialogConnection,
   toM2MError,
   type ConnectionTestResult,
   type ProviderCredentials,
@@ -48,17 +46,8 @@ function registerConnectionTest(RED: NodeAPI): void {
   });
 }
 
-/**
- * One token for the dialog's values. A preset living on a rotating refresh token
- * (Verizon Cloud) spends it on every token request, so the test must not spend one
- * that a running node still needs:
- * - a refresh token no deploy has carried yet (from Authorize, or typed) is tested
- *   directly, and the new one the provider returns is kept for the deploy (`onRotated`);
- * - the one a deployed node holds is tested through that node's own client, which
- *   keeps the newest, as long as the dialog uses the same settings and client;
- * - with changed settings the test would strand the deployed node: deploy first.
- */
-async function testFromDialog(
+/** One token for the dialog's values; the core decides whether a deployed refresh token may be spent (testDialogConnection). */
+function testFromDialog(
   RED: NodeAPI,
   nodeId: string,
   body: Record<string, unknown>,
@@ -66,32 +55,25 @@ async function testFromDialog(
 ): Promise<ConnectionTestResult> {
   const settings = providerSettings(body as unknown as ProviderValues);
   const credentials = dialogCredentials(RED, nodeId, body);
-  const direct = () =>
-    testConnection(settings, credentials, {
+  const node = nodeId ? (RED.nodes.getNode(nodeId) as (ProviderConfigNode & { credentials?: ProviderCredentials }) | null) : null;
+  const deployed =
+    node && typeof node.client === 'function'
+      ? {
+          client: () => node.client(),
+          startedWith: node.credentials?.refreshToken,
+          stored: ((RED.nodes.getCredentials(nodeId) ?? {}) as ProviderCredentials).refreshToken,
+        }
+      : undefined;
+  return testDialogConnection(
+    settings,
+    credentials,
+    { refreshTokenTyped: body.refreshToken !== undefined && body.refreshToken !== KEPT, deployed },
+    {
       tls: tlsOptions(RED, selectedConfigNode(body.tls)),
       proxy: proxySettings(RED, selectedConfigNode(body.proxy)),
       onCredentialRotated: nodeId ? (_name, value) => onRotated(value) : undefined,
-    });
-  if (!isPresetId(settings.preset) || !getPreset(settings.preset).rotatesRefreshToken) return direct();
-  const deployed = nodeId ? (RED.nodes.getNode(nodeId) as (ProviderConfigNode & { credentials?: ProviderCredentials }) | null) : null;
-  const kept = body.refreshToken === undefined || body.refreshToken === KEPT;
-  if (!deployed || typeof deployed.client !== 'function' || !kept) return direct();
-  const stored = (RED.nodes.getCredentials(nodeId) ?? {}) as ProviderCredentials;
-  if (stored.refreshToken && stored.refreshToken !== deployed.credentials?.refreshToken) return direct();
-  const client = deployed.client();
-  const same =
-    JSON.stringify(client.settings) === JSON.stringify(settings) &&
-    credentials.clientId === client.credential('clientId') &&
-    credentials.clientSecret === client.credential('clientSecret');
-  if (!same) {
-    return {
-      ok: false,
-      provider: settings.preset,
-      code: 'deploy_first',
-      message: 'deploy the changed settings first: a test now would spend the refresh token the deployed node holds',
-    };
-  }
-  return checkToken(client, false);
+    },
+  );
 }
 
 /** Longest a close waits for a refresh in flight. */
