@@ -45,7 +45,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
-  form?: Record<string, string>;
+  /** A URLSearchParams body may repeat a name (RFC 8707 `resource`). */
+  form?: Record<string, string> | URLSearchParams;
   json?: unknown;
   searchParams?: Record<string, string | number>;
   /**
@@ -68,6 +69,8 @@ export interface HttpRequest {
    * and once the client is closed it goes on a connection of its own that closes after it.
    */
   survivesClose?: boolean;
+  /** Largest answer accepted, bytes: a longer one is cut off and fails with `response_too_large`. */
+  maxBytes?: number;
 }
 
 /** A GET whose answer comes in pages (see HttpClient.paginate). */
@@ -170,20 +173,40 @@ export class HttpClient {
     const { got, module } = await this.got;
     const abort = this.track(req);
     let response: Response<string>;
+    let tooLarge = false;
+    const limit = req.maxBytes === undefined ? undefined : new AbortController();
+    const signal = limit ? (abort ? AbortSignal.any([abort.signal, limit.signal]) : limit.signal) : abort?.signal;
     try {
-      response = await got(req.url, {
+      const call = got(req.url, {
         method: req.method,
-        headers: req.headers,
-        form: req.form,
+        // got's `form` takes a plain object only; a URLSearchParams goes as the encoded body.
+        ...(req.form instanceof URLSearchParams
+          ? { headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded' }, body: req.form.toString() }
+          : { headers: req.headers, form: req.form }),
         json: req.json as Record<string, unknown> | undefined,
         searchParams: req.searchParams,
         // The client's retry defaults apply unless the request says otherwise (got merges a
         // per-request retry object on every call, which costs measurably on a hot path).
         ...(req.retry === undefined || req.retry === true ? {} : { retry: retryFor(req.retry) }),
         agent: this.agentsFor(req.url),
-        signal: abort?.signal,
+        signal,
       });
+      const max = req.maxBytes;
+      if (max !== undefined) {
+        call.on('downloadProgress', ({ transferred }) => {
+          if (transferred > max && !tooLarge) {
+            tooLarge = true;
+            limit!.abort();
+          }
+        });
+      }
+      response = await call;
     } catch (e) {
+      if (tooLarge) {
+        throw new M2MError('response_too_large', `${this.what(req)}: ${this.provider} answered more than ${req.maxBytes} bytes`, {
+          provider: this.provider,
+        });
+      }
       throw abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
     } finally {
       if (abort) this.inflight.delete(abort);

@@ -20,3 +20,4 @@ export * from './authorization-code.js';
 export * from './refresh-token-store.js';
 export * from './connection-test.js';
 export { AUTHORIZATION_EXPIRED, refreshFailure } from './providers/verizon-cloud.js';
+export * from './oauth2/index.js';

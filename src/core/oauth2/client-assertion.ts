@@ -1,0 +1,167 @@
+/**
+ * Client authentication at an authorization server's endpoints (token, revocation,
+ * introspection), every method the generic preset offers:
+ *  - `basic`: client_secret_basic, RFC 6749 §2.3.1;
+ *  - `body`: client_secret_post, RFC 6749 §2.3.1;
+ *  - `private_key_jwt`: a JWT signed with the client's private key, RFC 7523 §2.2 and §3
+ *    (OIDC Core §9 names it), signed with `jose`;
+ *  - `tls_client_auth`: the TLS client certificate, RFC 8705 §2.1 (the HttpClient's tls options
+ *    carry the certificate; the form carries only client_id);
+ *  - `none`: a public client, RFC 6749 §2.1 (client_id in the form; PKCE protects the code).
+ */
+import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { M2MError } from '../errors.js';
+import { basicAuth } from '../providers/oauth2.js';
+import type { ClientAuthParts } from './request.js';
+
+export type ClientAuthMethod = 'basic' | 'body' | 'private_key_jwt' | 'tls_client_auth' | 'none';
+export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['basic', 'body', 'private_key_jwt', 'tls_client_auth', 'none'];
+
+/** RFC 7523 §2.2. */
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** The names RFC 8414 §2 (token_endpoint_auth_methods_supported) gives our methods. */
+export const AUTH_METHOD_NAMES: Readonly<Record<ClientAuthMethod, string>> = {
+  basic: 'client_secret_basic',
+  body: 'client_secret_post',
+  private_key_jwt: 'private_key_jwt',
+  tls_client_auth: 'tls_client_auth',
+  none: 'none',
+};
+
+export type AssertionAlg = 'RS256' | 'PS256' | 'ES256';
+
+/** Longest assertion lifetime we sign: an assertion is for one request, a replay window stays short. */
+export const MAX_ASSERTION_LIFETIME_S = 60;
+
+export interface ClientAssertionOptions {
+  clientId: string;
+  /** RFC 7523 §3: the authorization server; its token endpoint URL is what servers accept everywhere. */
+  audience: string;
+  /** PEM (PKCS#8, PKCS#1 or SEC1) private key. */
+  privateKey: string | KeyObject;
+  kid?: string;
+  /** Only to choose PS256 over RS256 for an RSA key; otherwise the key decides. */
+  alg?: AssertionAlg;
+  /** Seconds until `exp`, at most 60 (default 60). */
+  lifetime?: number;
+  /** Epoch ms (tests). */
+  now?: number;
+}
+
+type Jose = typeof import('jose');
+let joseModule: Promise<Jose> | undefined;
+/** jose is an ES module: import() once, as http.ts does for got (CommonJS package, Node 22.9+). */
+function loadJose(): Promise<Jose> {
+  joseModule ??= import('jose');
+  return joseModule;
+}
+
+/** Reads a PEM private key; a clear error (never the key) when it is not one. */
+export function readPrivateKey(pem: string | KeyObject, provider = 'oauth2'): KeyObject {
+  if (typeof pem !== 'string') return pem;
+  try {
+    const key = createPrivateKey({ key: pem, format: 'pem' });
+    if (key.type !== 'private') throw new Error('not private');
+    return key;
+  } catch {
+    throw new M2MError('invalid_config', 'the private key is not a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)', {
+      provider,
+    });
+  }
+}
+
+/** The signing algorithm a key allows: RS256 (or PS256 when asked) for RSA, PS256 for RSA-PSS, ES256 for P-256. */
+export function assertionAlgorithm(key: KeyObject, asked?: AssertionAlg, provider = 'oauth2'): AssertionAlg {
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa') {
+    if (asked === 'ES256') throw new M2MError('invalid_config', 'ES256 needs a P-256 EC key, not an RSA key', { provider });
+    return asked ?? 'RS256';
+  }
+  if (type === 'rsa-pss') {
+    if (asked && asked !== 'PS256') throw new M2MError('invalid_config', `an RSA-PSS key signs PS256, not ${asked}`, { provider });
+    return 'PS256';
+  }
+  if (type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    if (asked && asked !== 'ES256') throw new M2MError('invalid_config', `a P-256 key signs ES256, not ${asked}`, { provider });
+    return 'ES256';
+  }
+  const what = type === 'ec' ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}` : `a ${type} key`;
+  throw new M2MError('invalid_config', `private_key_jwt needs an RSA or P-256 EC key, not ${what}`, { provider });
+}
+
+/**
+ * Signs a client assertion (RFC 7523 §3): iss = sub = client id, aud = the authorization
+ * server (token endpoint), a unique jti, iat now, exp at most 60 s ahead.
+ */
+export async function clientAssertion(o: ClientAssertionOptions): Promise<string> {
+  const key = readPrivateKey(o.privateKey);
+  const alg = assertionAlgorithm(key, o.alg);
+  const lifetime = Math.min(Math.max(1, Math.floor(o.lifetime ?? MAX_ASSERTION_LIFETIME_S)), MAX_ASSERTION_LIFETIME_S);
+  const iat = Math.floor((o.now ?? Date.now()) / 1000);
+  const { SignJWT } = await loadJose();
+  return new SignJWT({})
+    .setProtectedHeader({ alg, typ: 'JWT', ...(o.kid ? { kid: o.kid } : {}) })
+    .setIssuer(o.clientId)
+    .setSubject(o.clientId)
+    .setAudience(o.audience)
+    .setJti(randomUUID())
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + lifetime)
+    .sign(key);
+}
+
+/** What the client authenticates with; which fields a method needs is checked by clientAuthentication. */
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret?: string;
+  /** PEM, for private_key_jwt. */
+  privateKey?: string | KeyObject;
+  kid?: string;
+  alg?: AssertionAlg;
+}
+
+function need(value: string | undefined, what: string, method: ClientAuthMethod, provider: string): string {
+  if (!value) throw new M2MError('invalid_config', `client authentication ${method} needs the ${what}`, { provider });
+  return value;
+}
+
+/**
+ * The headers and form fields that authenticate the client with `method` at an endpoint of the
+ * server. `audience` is the `aud` of a private_key_jwt assertion: the token endpoint URL
+ * (RFC 7523 §3; servers accept it at revocation and introspection too).
+ */
+export async function clientAuthentication(
+  method: ClientAuthMethod,
+  client: ClientCredentials,
+  audience: string,
+  provider = 'oauth2',
+): Promise<ClientAuthParts> {
+  const clientId = need(client.clientId, 'client id', method, provider);
+  switch (method) {
+    case 'basic':
+      // RFC 6749 §2.3.1 wants id and secret form-urlencoded before Base64; basicAuth keeps them as
+      // the presets already send them (servers differ; see src/core/providers/oauth2.ts).
+      return { headers: { authorization: basicAuth(clientId, need(client.clientSecret, 'client secret', method, provider)) }, form: {} };
+    case 'body':
+      return { headers: {}, form: { client_id: clientId, client_secret: need(client.clientSecret, 'client secret', method, provider) } };
+    case 'private_key_jwt': {
+      if (!client.privateKey) need(undefined, 'private key', method, provider);
+      const assertion = await clientAssertion({
+        clientId,
+        audience,
+        privateKey: client.privateKey!,
+        kid: client.kid,
+        alg: client.alg,
+      });
+      // RFC 7523 §2.2; client_id is optional there and helps servers find the key (OIDC Core §9).
+      return { headers: {}, form: { client_id: clientId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion } };
+    }
+    case 'tls_client_auth':
+      // RFC 8705 §2.1: the certificate authenticates; client_id tells the server which client it is.
+    case 'none':
+      return { headers: {}, form: { client_id: clientId } };
+    default:
+      throw new M2MError('invalid_config', `unknown client authentication "${String(method)}"`, { provider });
+  }
+}
