@@ -203,7 +203,7 @@ async function startOidcServer({ tls, path = '', rfc8414 = true } = {}) {
         },
       },
     },
-    ttl: { ClientCredentials: 600, AccessToken: 600, AuthorizationCode: 60, RefreshToken: 3600, Interaction: 600, Session: 600, Grant: 600 },
+    ttl: { IdToken: 600, ClientCredentials: 600, AccessToken: 600, AuthorizationCode: 60, RefreshToken: 3600, Interaction: 600, Session: 600, Grant: 600 },
   });
   for (const name of ['grant.success', 'grant.error', 'introspection.error', 'revocation.error', 'server_error', 'authorization.error']) {
     provider.on(name, (ctx, err) => {
