@@ -43,8 +43,8 @@ describe('oauth2 request builders', function () {
       assert.equal(req.maxBytes, core.MAX_METADATA_BYTES);
     });
 
-    it('refuses issuers that are not http(s), or carry a query or fragment', () => {
-      for (const bad of ['', 'ftp://as.example.test', 'as.example.test', 'https://as.example.test/?a=1', 'https://as.example.test/#x', 'file:///etc/passwd']) {
+    it('refuses issuers that are not http(s), or carry credentials, a query or a fragment', () => {
+      for (const bad of ['', 'ftp://as.example.test', 'as.example.test', 'https://as.example.test/?a=1', 'https://as.example.test/#x', 'file:///etc/passwd', 'https://user:pw@as.example.test/']) {
         assert.throws(() => core.checkIssuer(bad), (e) => e.code === 'invalid_config', bad);
       }
     });

@@ -62,6 +62,10 @@ export function checkIssuer(issuer: unknown, provider = 'oauth2'): URL {
   } catch {
     throw new M2MError('invalid_config', `"${issuer}" is not a valid issuer URL`, { provider });
   }
+  if (url.username || url.password) {
+    // Credentials in a URL end up in logs and error messages; an issuer never needs them.
+    throw new M2MError('invalid_config', 'the issuer URL must not contain a user name or password', { provider });
+  }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new M2MError('invalid_config', `the issuer URL "${issuer}" must be http or https`, { provider });
   }
