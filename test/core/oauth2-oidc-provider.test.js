@@ -220,6 +220,28 @@ describe('oauth2 against oidc-provider (a real authorization server)', function 
         (e) => e.code === 'invalid_target' && e.cause.status === 400,
       );
     });
+
+    it('genericTokenRequest: discovery, then one token request per client authentication, each with a fresh assertion', async () => {
+      const { tokenUrl } = await core.discover(http, server.issuer);
+      const cases = [
+        ['basic', basicClient()],
+        ['body', { clientId: server.clients.post.id, clientSecret: server.clients.post.secret }],
+        ['private_key_jwt', { clientId: server.clients.jwt.id, privateKey: server.keys.rsa.privateKey, kid: server.keys.rsa.kid }],
+        ['private_key_jwt', { clientId: server.clients.jwt.id, privateKey: server.keys.rsa.privateKey, kid: server.keys.rsa.kid }],
+      ];
+      for (const [clientAuth, client] of cases) {
+        const token = await core.genericTokenRequest(http, {
+          tokenUrl,
+          grant: 'client_credentials',
+          clientAuth,
+          client,
+          params: { scope: 'api:read', resource: `${server.resourcePrefix}fleet` },
+        });
+        assert.equal(JSON.parse(Buffer.from(token.accessToken.split('.')[1], 'base64url')).aud, `${server.resourcePrefix}fleet`);
+      }
+      assert.deepEqual(seen(server), ['GET /.well-known/oauth-authorization-server 200', 'POST /token 200', 'POST /token 200', 'POST /token 200', 'POST /token 200']);
+      assert.deepEqual(server.events.map((e) => e.authMethod), ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'private_key_jwt']);
+    });
   });
 
   describe('introspection and revocation', () => {

@@ -161,6 +161,61 @@ describe('oauth2 request builders', function () {
     });
   });
 
+  describe('per-message parameters, cache key, grant and client authentication', () => {
+    it('msg.scope, msg.audience and msg.resource are checked and named in the error', () => {
+      assert.equal(core.readScope('  read   write '), 'read write');
+      assert.equal(core.readScope(undefined), undefined);
+      assert.equal(core.readAudience('https://api.example.test'), 'https://api.example.test');
+      assert.deepEqual(core.readResource('https://a.example.test/x'), ['https://a.example.test/x']);
+      assert.deepEqual(core.readResource(['urn:b', 'urn:b', 'https://a.example.test/']), ['urn:b', 'https://a.example.test/']);
+      const bad = [
+        [() => core.readScope('read "all"'), 'msg.scope'],
+        [() => core.readScope(42), 'msg.scope'],
+        [() => core.readAudience('two words'), 'msg.audience'],
+        [() => core.readAudience({}), 'msg.audience'],
+        [() => core.readResource('/relative'), 'msg.resource'],
+        [() => core.readResource(['https://a.example.test/#f']), 'msg.resource'],
+        [() => core.readResource([1]), 'msg.resource'],
+        [() => core.readResource(Array.from({ length: 11 }, (_, i) => `urn:r:${i}`)), 'msg.resource'],
+      ];
+      for (const [fn, property] of bad) {
+        assert.throws(fn, (e) => e.code === 'invalid_input' && e.message.startsWith(property), property);
+      }
+    });
+
+    it('the cache key part ignores order and repeats, and tells different requests apart', () => {
+      const a = core.parametersKey({ scope: 'write read', resource: ['urn:b', 'urn:a'], extra: { x: '1', y: '2' } });
+      const b = core.parametersKey({ scope: 'read write read', resource: ['urn:a', 'urn:b', 'urn:a'], extra: [['y', '2'], ['x', '1']] });
+      assert.equal(a, b);
+      const keys = new Set([
+        a,
+        core.parametersKey({}),
+        core.parametersKey({ scope: 'read' }),
+        core.parametersKey({ audience: 'read' }),
+        core.parametersKey({ resource: 'urn:a' }),
+        core.parametersKey({ extra: { scope: 'read' } }),
+      ]);
+      assert.equal(keys.size, 6);
+    });
+
+    it('none only with authorization_code and refresh_token (PKCE); client_credentials and password need a client', async () => {
+      for (const grant of ['authorization_code', 'refresh_token']) core.checkGrantClientAuth(grant, 'none');
+      for (const grant of ['client_credentials', 'password']) {
+        assert.throws(() => core.checkGrantClientAuth(grant, 'none'), (e) => e.code === 'invalid_config' && e.message.includes(grant));
+        core.checkGrantClientAuth(grant, 'private_key_jwt');
+      }
+      const http = new core.HttpClient({ provider: 'oauth2' });
+      try {
+        await assert.rejects(
+          core.genericTokenRequest(http, { tokenUrl: TOKEN_URL, grant: 'client_credentials', clientAuth: 'none', client: { clientId: 'app' } }),
+          (e) => e.code === 'invalid_config',
+        );
+      } finally {
+        http.close();
+      }
+    });
+  });
+
   describe('grants', () => {
     const basic = { headers: { authorization: 'Basic Z3ctMTpz' }, form: {} };
     const body = { headers: {}, form: { client_id: 'gw-1', client_secret: 's' } };

@@ -118,6 +118,17 @@ describe('emulator: the generic OAuth 2.0 server', function () {
       assert.equal(emu.count('oauth2', 'token'), 4);
       assert.equal(emu.count('oauth2', 'revoke'), 1);
     });
+
+    it('genericTokenRequest: the password grant with discovery, then the refresh_token grant', async () => {
+      const { tokenUrl: discovered } = await core.discover(http, issuer);
+      const base = { tokenUrl: discovered, clientAuth: 'basic', client: demo };
+      const first = await core.genericTokenRequest(http, { ...base, grant: 'password', owner: { username: DEMO.username, password: DEMO.password }, params: { audience: 'urn:plant' } });
+      const next = await core.genericTokenRequest(http, { ...base, grant: 'refresh_token', refreshToken: first.refreshToken });
+      const info = await core.introspect(http, core.introspectionRequest(`${issuer}/introspect`, await core.clientAuthentication('basic', demo, tokenUrl), next.accessToken));
+      assert.equal(info.aud, 'urn:plant');
+      assert.equal(emu.count('oauth2', 'metadata'), 1);
+      assert.equal(emu.count('oauth2', 'token'), 2);
+    });
   });
 
   describe('private_key_jwt (RFC 7523)', () => {

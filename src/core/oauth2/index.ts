@@ -4,3 +4,5 @@ export * from './discovery.js';
 export * from './client-assertion.js';
 export * from './grants.js';
 export * from './token-management.js';
+export * from './parameters.js';
+export * from './token-request.js';
