@@ -155,6 +155,18 @@ describe('emulator: the generic OAuth 2.0 server', function () {
       assert.equal(emu.state.countStatus('oauth2', 'token', 200), 3);
     });
 
+    it('a request with an assertion is not resent after a dropped connection (its jti is spent); one with a secret is', async () => {
+      await control(emu, 'POST', '/keys', { kid: 'e1', jwk: ec.publicKey.export({ format: 'jwk' }) });
+      emu.fault({ provider: 'oauth2', route: 'token', drop: true });
+      const jwt = await core.clientAuthentication('private_key_jwt', { clientId: DEMO.clientId, privateKey: pem(ec.privateKey), kid: 'e1' }, tokenUrl);
+      await assert.rejects(core.requestToken(http, core.clientCredentialsRequest(tokenUrl, jwt)), (e) => e.code === 'connection_reset');
+      assert.equal(emu.count('oauth2', 'token'), 1);
+      emu.fault({ provider: 'oauth2', route: 'token', drop: true });
+      const basic = await core.clientAuthentication('basic', demo, tokenUrl);
+      await core.requestToken(http, core.clientCredentialsRequest(tokenUrl, basic));
+      assert.equal(emu.count('oauth2', 'token'), 3);
+    });
+
     it('refuses a replayed assertion, an unknown key, another audience, a private JWK at registration', async () => {
       await control(emu, 'POST', '/keys', { clientId: 'gateway-7', kid: 'e1', jwk: ec.publicKey.export({ format: 'jwk' }) });
       const once = await core.clientAuthentication('private_key_jwt', { clientId: 'gateway-7', privateKey: pem(ec.privateKey), kid: 'e1' }, tokenUrl);

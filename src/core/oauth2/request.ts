@@ -31,5 +31,9 @@ export function formPost(
   const form = new URLSearchParams();
   for (const [name, value] of fields) if (value !== undefined && value !== '') form.append(name, value);
   for (const [name, value] of Object.entries(auth.form)) form.set(name, value);
-  return { method: 'POST', url, headers: { ...auth.headers }, form, what };
+  const req: OAuthFormRequest = { method: 'POST', url, headers: { ...auth.headers }, form, what };
+  // A client assertion is single use (its jti, RFC 7523 §3): resent after a dropped connection it
+  // may be refused as a replay. Sent again only after an answer saying it was not processed.
+  if (auth.form.client_assertion) req.retry = 'unprocessed';
+  return req;
 }

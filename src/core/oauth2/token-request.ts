@@ -3,6 +3,7 @@
  * check, the client authentication (a fresh assertion for private_key_jwt: one jti per
  * request), the grant's request, the answer. What the preset's fetchToken calls.
  */
+import { M2MError } from '../errors.js';
 import type { HttpClient } from '../http.js';
 import type { Token } from '../token.js';
 import { clientAuthentication, type ClientAuthMethod, type ClientCredentials } from './client-assertion.js';
@@ -16,7 +17,6 @@ import {
   type TokenRequestParameters,
 } from './grants.js';
 import { checkGrantClientAuth } from './parameters.js';
-import { M2MError } from '../errors.js';
 
 export interface GenericTokenRequest {
   tokenUrl: string;
