@@ -58,7 +58,7 @@ async function measure(emu, work) {
     const report = await work(client);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const requests = (await emu.requests(PROVIDER)) - before;
-    return { seconds, requests, cached: client.cache.size, failed: report?.failed.length ?? 0 };
+    return { seconds, requests, cached: client.cachedCount, failed: report?.failed.length ?? 0 };
   } finally {
     client.close();
   }

@@ -59,6 +59,8 @@ export interface HttpRequest {
   retry?: boolean | 'unprocessed';
   /** Short name of the call for messages: "token request", "device read". */
   what?: string;
+  /** This request's whole-request timeout, ms (default: the client's); got's own, so the socket is freed too. */
+  timeout?: number;
   /**
    * The status is the whole answer (RFC 7009 §2.2: the client ignores a revocation's body):
    * a 2xx body is not parsed, and `body` is {}.
@@ -73,16 +75,22 @@ export interface HttpRequest {
   maxBytes?: number;
 }
 
-/** A GET whose answer comes in pages (see HttpClient.paginate). */
+/**
+ * A request whose answer comes in pages (see HttpClient.paginate): a GET whose pages
+ * differ in their query (Insights Hub tenants), or a POST whose pages differ in their
+ * JSON body (the ThingSpace M2M device list's cursor).
+ */
 export interface HttpPagesRequest<T> {
   url: string;
+  /** GET (default): `params` are the query; POST: the JSON body. */
+  method?: 'GET' | 'POST';
   headers?: Record<string, string>;
-  /** Query parameters of the first page. */
+  /** Parameters of the first page. */
   searchParams: Record<string, string | number>;
   what?: string;
   /** The items of one page's parsed body; throws an M2MError when the body has the wrong shape. */
   items(body: unknown): T[];
-  /** Query parameters of the page after this one, or false when this page was the last. */
+  /** Parameters of the page after this one, or false when this page was the last. */
   next(body: unknown, items: T[]): Record<string, string | number> | false;
   /** Most pages to follow; a provider still saying "more" after that is an error, not an endless loop. */
   maxPages?: number;
@@ -188,6 +196,7 @@ export class HttpClient {
         // The client's retry defaults apply unless the request says otherwise (got merges a
         // per-request retry object on every call, which costs measurably on a hot path).
         ...(req.retry === undefined || req.retry === true ? {} : { retry: retryFor(req.retry) }),
+        ...(req.timeout === undefined ? {} : { timeout: { request: req.timeout } }),
         agent: this.agentsFor(req.url),
         signal,
       });
@@ -278,10 +287,11 @@ export class HttpClient {
     let pages = 0;
     const { got, module } = await this.got;
     const abort = this.track(req);
+    const post = req.method === 'POST';
     const items = got.paginate<T, string>(req.url, {
-      method: 'GET',
+      method: req.method ?? 'GET',
       headers: req.headers,
-      searchParams: req.searchParams,
+      ...(post ? { json: req.searchParams } : { searchParams: req.searchParams }),
       agent: this.agentsFor(req.url),
       signal: abort?.signal,
       pagination: {
@@ -299,7 +309,7 @@ export class HttpClient {
               provider: this.provider,
             });
           }
-          return { searchParams: next };
+          return post ? { json: next } : { searchParams: next };
         },
         requestLimit: Number.MAX_SAFE_INTEGER,
       },

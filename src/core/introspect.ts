@@ -1,7 +1,7 @@
 import { M2MError } from './errors.js';
 import type { ProviderClient } from './provider-client.js';
-import { authenticatedForm } from './client-auth.js';
 import type { TokenParams } from './providers/index.js';
+import { rfc7662Introspection } from './oauth2/introspection.js';
 import { redactDeep } from './redact.js';
 
 type Raw = Record<string, unknown>;
@@ -22,9 +22,9 @@ function withoutToken(value: unknown, token: string): unknown {
 }
 
 /**
- * What the provider knows of the current token (m2m-token "inspect"):
- *  - ThingSpace core: `GET /oauth2/token/info?access_token=…` → {grant_type, expires_in, created_at, username, clientid, …};
- *  - any provider with a token info URL: RFC 7662 introspection, POST `token` with client authentication → {active, …}.
+ * What the provider knows of the current token (m2m-token "inspect"): the preset's
+ * introspect capability builds the request (RFC 7662 by default, oauth2/introspection.ts;
+ * ThingSpace core: its token info GET). Any preset works once a token info URL is set.
  * The answer never carries the token value. An answer with an OAuth `error` is thrown.
  */
 export async function introspectToken(client: ProviderClient, params: TokenParams = {}): Promise<Raw> {
@@ -37,18 +37,10 @@ export async function introspectToken(client: ProviderClient, params: TokenParam
     );
   }
   const { token } = await client.getToken(params);
-  let body: Raw;
-  if (client.id === 'thingspace-core') {
-    ({ body } = await client.http.request<Raw>({
-      method: 'GET',
-      url,
-      searchParams: { access_token: token.accessToken },
-      what: 'token info request',
-    }));
-  } else {
-    const auth = authenticatedForm(client, { token: token.accessToken, token_type_hint: 'access_token' });
-    ({ body } = await client.http.request<Raw>({ method: 'POST', url, ...auth, what: 'token introspection' }));
-  }
+  // A token info URL set on a preset without its own kind of call: RFC 7662, the standard.
+  const introspect = client.preset.introspect ?? rfc7662Introspection;
+  if (introspect === rfc7662Introspection) client.requireClientCredentials();
+  const { body } = await client.http.request<Raw>(await introspect.request(client.context(), url, token.accessToken));
   if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
     throw new M2MError('invalid_response', 'the token info answer is empty or not a JSON object', { provider: client.id });
   }

@@ -2,7 +2,11 @@ import { M2MError } from './errors.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 import {
   getPreset,
+  joinUrl,
+  requireCapability,
   resolveUrls,
+  SECRET_CREDENTIALS,
+  type Capability,
   type EditorField,
   type Preset,
   type ProviderContext,
@@ -11,7 +15,9 @@ import {
   type ResolvedUrls,
   type TokenParams,
 } from './providers/index.js';
+import { clientAuthCredentials } from './oauth2/client-auth.js';
 import { addSecret, forgetSecret } from './redact.js';
+import { SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
 import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
 import type { Token } from './token.js';
 
@@ -34,14 +40,9 @@ export interface ProviderClientOptions {
    * starts: persist it here. Errors are the callee's to report; the token stands.
    */
   onCredentialRotated?: (name: 'refreshToken', value: string) => void | Promise<void>;
+  /** Session tuning (tests: idle time, clock). */
+  session?: SessionKeeperOptions;
 }
-
-/**
- * Credentials masked wherever they might appear. Client id and UWS username are
- * identifiers, not secrets: masking them would only hide useful diagnostics (the
- * Basic header built from the id is masked as a whole anyway).
- */
-const SECRET_CREDENTIALS: Array<keyof ProviderCredentials> = ['clientSecret', 'password', 'refreshToken'];
 
 const CREDENTIAL_LABELS: Record<keyof ProviderCredentials, string> = {
   clientId: 'client id',
@@ -49,19 +50,22 @@ const CREDENTIAL_LABELS: Record<keyof ProviderCredentials, string> = {
   username: 'UWS username',
   password: 'UWS password',
   refreshToken: 'refresh token',
+  privateKey: 'private key',
 };
 
 /**
- * One provider account: its settings, credentials, HTTP client and token cache.
- * The m2m-provider config node holds one; every node using that config node
- * shares it. Feature modules (sessions, devices, tenants, revoke) take it as
- * their first argument.
+ * One provider account: its settings, credentials, HTTP client, token cache and (for a
+ * preset with one) its login session. The m2m-provider config node makes one, lends it to
+ * every node that uses the config node, and closes it; feature modules (devices, tenants,
+ * revoke, introspect) take it as their first argument and ask its preset for capabilities.
  */
 export class ProviderClient {
   readonly preset: Preset;
   readonly settings: ProviderSettings;
   readonly http: HttpClient;
-  readonly cache: TokenCache;
+  private readonly cache: TokenCache;
+  private keeper: SessionKeeper | undefined;
+  private readonly sessionOptions: SessionKeeperOptions | undefined;
   private credentials: ProviderCredentials;
   private resolvedUrls?: ResolvedUrls;
   private credentialsComplete?: boolean;
@@ -76,6 +80,7 @@ export class ProviderClient {
     this.settings = { ...settings };
     this.credentials = { ...credentials };
     this.onCredentialRotated = options.onCredentialRotated;
+    this.sessionOptions = options.session;
     for (const name of SECRET_CREDENTIALS) addSecret(this.credentials[name]);
     this.http = new HttpClient({
       provider: this.preset.id,
@@ -109,7 +114,37 @@ export class ProviderClient {
   /** The context a preset's functions receive. */
   context(): ProviderContext {
     const clientAuth = (this.offers('clientAuth') && this.settings.clientAuth) || this.preset.clientAuth;
-    return { http: this.http, settings: this.settings, credentials: this.credentials, urls: this.urls, clientAuth };
+    return { provider: this.id, http: this.http, settings: this.settings, credentials: this.credentials, urls: this.urls, clientAuth };
+  }
+
+  /** The base URL joined with `path` (an API call under the provider's host); invalid_config without a base URL. */
+  apiUrl(path: string): string {
+    const base = this.urls.baseUrl;
+    if (!base) throw new M2MError('invalid_config', `the ${this.preset.label} provider has no base URL`, { provider: this.id });
+    return joinUrl(base, path);
+  }
+
+  /** Throws `unsupported` (naming the presets that have it) unless the preset has `capability`. */
+  require(capability: Capability, what?: string): void {
+    requireCapability(this.preset, capability, what);
+  }
+
+  /**
+   * The account's login session, made on first use and shared by every node; closed
+   * with the client. `unsupported` for a preset without sessions.
+   */
+  session(): SessionKeeper {
+    if (!this.keeper) {
+      const protocol = requireCapability(this.preset, 'session');
+      this.assertOpen();
+      this.keeper = new SessionKeeper(this, protocol, this.sessionOptions);
+    }
+    return this.keeper;
+  }
+
+  /** The session if one was made (revoke logs out only an existing session). */
+  existingSession(): SessionKeeper | undefined {
+    return this.keeper;
   }
 
   /**
@@ -153,6 +188,11 @@ export class ProviderClient {
     }
   }
 
+  /** The credentials the client authentication needs (revocation, introspection): missing_credentials without them. */
+  requireClientCredentials(): void {
+    this.requireCredentials(clientAuthCredentials(this.context().clientAuth));
+  }
+
   /** Fills in the defaults of a token request: the host tenant, the configured scope. */
   normalize(params: TokenParams = {}): TokenParams {
     const tenant = this.preset.tenants ? params.tenant || this.settings.hostTenant || undefined : undefined;
@@ -194,7 +234,7 @@ export class ProviderClient {
    * would leave the second one rejected (and the user authorizing again).
    */
   private fetchToken(p: TokenParams): Promise<Token> {
-    if (!this.preset.requires.includes('refreshToken')) return this.preset.fetchToken(this.context(), p);
+    if (!this.preset.rotatesRefreshToken) return this.preset.fetchToken(this.context(), p);
     this.refreshCount++;
     const run = this.refreshing.then(() => this.refreshOnce(p)).finally(() => this.refreshCount--);
     this.refreshing = run.catch(() => undefined);
@@ -237,6 +277,32 @@ export class ProviderClient {
     return this.cache.invalidate(this.cacheKey(params), accessToken);
   }
 
+  /** The cached token of (tenant, scope), fresh or not, without a request. */
+  cachedToken(params: TokenParams = {}): Token | undefined {
+    return this.cache.peek(this.cacheKey(params));
+  }
+
+  /** Whether a fresh token of (tenant, scope) is cached. */
+  hasFreshToken(params: TokenParams = {}): boolean {
+    return this.cache.isFresh(this.cacheKey(params));
+  }
+
+  /** Puts a token fetched outside getToken (a batch of tenant tokens) into the cache. */
+  storeToken(params: TokenParams, token: Token): void {
+    this.assertOpen();
+    this.cache.set(this.cacheKey(params), token);
+  }
+
+  /** How many tokens are cached (every tenant and scope). */
+  get cachedCount(): number {
+    return this.cache.size;
+  }
+
+  /** Drops every cached token. */
+  clearTokens(): void {
+    this.cache.clear();
+  }
+
   /**
    * Runs `call` with a token; if the provider answers 401, drops that token,
    * fetches one new token and runs `call` once more.
@@ -267,8 +333,10 @@ export class ProviderClient {
     } while (tail !== this.refreshing);
   }
 
+  /** Closes the session (without logging out: nodes releasing it did that), the cache and the sockets. */
   close(): void {
     this.closed = true;
+    this.keeper?.close();
     this.cache.close();
     this.http.close();
     for (const name of SECRET_CREDENTIALS) forgetSecret(this.credentials[name]);

@@ -107,6 +107,12 @@ const SECRET_KEYS = new Set([
   'sessiontoken',
   'session_token',
   'authorization',
-  'x-space-auth-key',
-  'vz-m2m-token',
 ]);
+
+/**
+ * Adds a property or header name whose string value redactDeep masks whole: each
+ * provider's secret headers (Preset.secretHeaders), registered by the preset registry.
+ */
+export function addSecretKey(name: string): void {
+  SECRET_KEYS.add(name.toLowerCase());
+}

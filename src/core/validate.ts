@@ -46,14 +46,10 @@ export function readHeaders(value: unknown, property = 'msg.headers'): Record<st
 }
 
 /**
- * Adds headers to a copy of msg.headers, replacing any existing header of the
- * same name whatever its case (so there is never both "authorization" and "Authorization").
+ * Adds headers to the copy of msg.headers that readHeaders made, replacing any existing
+ * header of the same name whatever its case (so there is never both "authorization" and
+ * "Authorization"). Nodes check msg.headers first and merge after their request: one copy.
  */
-export function mergeHeaders(existing: unknown, add: Record<string, string>): Record<string, unknown> {
-  return setHeaders(readHeaders(existing), add);
-}
-
-/** mergeHeaders on a copy readHeaders already made (the hot path checks first, merges later: one copy). */
 export function setHeaders(out: Record<string, unknown>, add: Record<string, string>): Record<string, unknown> {
   for (const name of Object.keys(add)) {
     for (const k of Object.keys(out)) if (k.toLowerCase() === name.toLowerCase()) delete out[k];

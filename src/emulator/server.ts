@@ -38,7 +38,7 @@ const MAX_BODY = 1024 * 1024;
 
 /**
  * Starts the provider emulator: a real HTTP server on 127.0.0.1 answering the
- * calls in PROVIDERS.md, one path prefix per provider, plus a control API under
+ * calls in docs/providers.md, one path prefix per provider, plus a control API under
  * /_emulator (stats, reset, faults, settings).
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {

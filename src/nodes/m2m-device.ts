@@ -3,16 +3,14 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import {
   readDevices,
   requestedDevices,
-  sessionKeeper,
   sourceLabel,
   splitDeviceList,
   toM2MError,
   type DeviceApi,
   type DeviceResult,
   type M2MError,
-  type SessionKeeper,
 } from '@iot-m2m/node-red-auth/core';
-import { fail, numberSetting, providerClient, type Done } from './shared.js';
+import { fail, numberSetting, providerClient, sessionUser, type Done } from './shared.js';
 
 interface DeviceNodeDef extends NodeDef {
   provider: string;
@@ -40,7 +38,6 @@ export = function register(RED: NodeAPI): void {
     const api: DeviceApi = config.api === 'm2m' ? 'm2m' : 'core';
     // Polling faster than once a second would only hammer the provider.
     const interval = numberSetting(config.interval, 0, 0, MAX_INTERVAL_S) > 0 ? numberSetting(config.interval, 0, 1, MAX_INTERVAL_S) : 0;
-    let keeper: SessionKeeper | undefined;
     let closed = false;
     let polling = false;
     let firstPoll: ReturnType<typeof setTimeout> | undefined;
@@ -49,16 +46,7 @@ export = function register(RED: NodeAPI): void {
     const failed = (code: string) => RED._('m2m-device.status.failed', { code });
 
     // M2M: register with the account's session (the last node to stop logs it out).
-    if (api === 'm2m') {
-      try {
-        keeper = sessionKeeper(providerClient(RED, config.provider));
-        keeper.attach(node.id);
-      } catch (err) {
-        const e = toM2MError(err);
-        node.status({ fill: 'red', shape: 'ring', text: failed(e.code) });
-        node.error(e.message);
-      }
-    }
+    const user = api === 'm2m' ? sessionUser(RED, node, config.provider, failed) : undefined;
 
     function output(base: Msg, result: DeviceResult): Msg {
       const out = RED.util.cloneMessage(base) as Msg;
@@ -179,11 +167,8 @@ export = function register(RED: NodeAPI): void {
       clearTimeout(firstPoll);
       clearInterval(pollTimer);
       node.status({});
-      const release = keeper ? keeper.release(node.id) : Promise.resolve(false);
-      release.then(
-        () => done(),
-        () => done(),
-      );
+      if (user) user.close(done);
+      else done();
     });
   }
 

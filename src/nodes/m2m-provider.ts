@@ -70,7 +70,7 @@ async function testFromDialog(
       proxy: proxySettings(RED, selectedConfigNode(body.proxy)),
       onCredentialRotated: nodeId ? (_name, value) => onRotated(value) : undefined,
     });
-  if (!isPresetId(settings.preset) || !getPreset(settings.preset).requires.includes('refreshToken')) return direct();
+  if (!isPresetId(settings.preset) || !getPreset(settings.preset).rotatesRefreshToken) return direct();
   const deployed = nodeId ? (RED.nodes.getNode(nodeId) as (ProviderConfigNode & { credentials?: ProviderCredentials }) | null) : null;
   const kept = body.refreshToken === undefined || body.refreshToken === KEPT;
   if (!deployed || typeof deployed.client !== 'function' || !kept) return direct();
@@ -119,6 +119,20 @@ export = function register(RED: NodeAPI): void {
     this.client = () => {
       if (problem) throw problem;
       return client!;
+    };
+    // The session is the account's: made on first use by the client, lent to each node that registers.
+    this.registerSessionUser = (user, maxFailedLogins) => {
+      const keeper = this.client().session();
+      keeper.attach(user.id, maxFailedLogins);
+      return keeper;
+    };
+    this.deregisterSessionUser = (user, done) => {
+      const keeper = client?.existingSession();
+      if (!keeper) return done();
+      keeper.release(user.id).then(
+        () => done(),
+        () => done(),
+      );
     };
 
     this.on('close', (removed: boolean, done: () => void) => {

@@ -1,23 +1,14 @@
 /** m2m-session [M2M session]: adds the ThingSpace bearer token and VZ-M2M-Token to msg.headers. */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import {
-  DEFAULT_MAX_FAILED_LOGINS,
-  formatDuration,
-  mergeHeaders,
-  readHeaders,
-  sessionKeeper,
-  toM2MError,
-  type SessionInfo,
-  type SessionKeeper,
-} from '@iot-m2m/node-red-auth/core';
-import { fail, numberSetting, providerClient, type Done, type Send } from './shared.js';
+import { DEFAULT_MAX_FAILED_LOGINS, formatDuration, readHeaders, setHeaders, type SessionInfo } from '@iot-m2m/node-red-auth/core';
+import { fail, numberSetting, sessionUser, type Done, type Send } from './shared.js';
 
 interface SessionNodeDef extends NodeDef {
   provider: string;
   maxFailedLogins: string | number;
 }
 
-/** msg.session as PRODUCT.md shows it: ISO times. */
+/** msg.session as the README shows it: ISO times. */
 function sessionMessage(info: SessionInfo) {
   return {
     startedAt: new Date(info.startedAt).toISOString(),
@@ -31,7 +22,6 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const maxFailedLogins = numberSetting(config.maxFailedLogins, DEFAULT_MAX_FAILED_LOGINS, 1, 4);
-    let keeper: SessionKeeper | undefined;
     let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
     const statusFor = (code: string) =>
@@ -41,22 +31,8 @@ export = function register(RED: NodeAPI): void {
           ? RED._('m2m-session.status.rejected')
           : RED._('m2m-session.status.failed', { code });
 
-    /** The account's session keeper, registering this node with it (a deploy lifts a lockout; the last node to stop logs out). */
-    function useKeeper(): SessionKeeper {
-      if (!keeper) {
-        keeper = sessionKeeper(providerClient(RED, config.provider));
-        keeper.attach(node.id, maxFailedLogins);
-      }
-      return keeper;
-    }
-
-    try {
-      useKeeper();
-    } catch (err) {
-      const e = toM2MError(err);
-      node.status({ fill: 'red', shape: 'ring', text: statusFor(e.code) });
-      node.error(e.message);
-    }
+    // Registered with the account's session now (a deploy lifts a lockout); the last node to stop logs out.
+    const user = sessionUser(RED, node, config.provider, statusFor, maxFailedLogins);
 
     /** Status "session ok · 20 min" now, "session idle" once the platform has let it expire. */
     function showSession(info: SessionInfo) {
@@ -65,7 +41,12 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: 'green', shape: 'dot', text: RED._('m2m-session.status.ok', { left: formatDuration(left) }) });
       idleTimer = setTimeout(() => {
         // Other nodes may have used the shared session since: then it is still alive.
-        const now = keeper?.info;
+        let now: SessionInfo | undefined;
+        try {
+          now = user.session().info;
+        } catch {
+          now = undefined;
+        }
         if (now) showSession(now);
         else node.status({ fill: 'grey', shape: 'ring', text: RED._('m2m-session.status.idle') });
       }, Math.max(1, left) * 1000);
@@ -73,11 +54,11 @@ export = function register(RED: NodeAPI): void {
 
     node.on('input', async (msg: NodeMessageInFlow & Record<string, unknown>, send: Send, done: Done) => {
       try {
-        const sessions = useKeeper();
-        readHeaders(msg.headers); // checked before the login, merged after
+        const sessions = user.session();
+        const existing = readHeaders(msg.headers); // checked before the login, merged after
         if (sessions.state !== 'active') node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-session.status.loggingIn') });
         const { headers, info } = await sessions.headers();
-        msg.headers = mergeHeaders(msg.headers, headers);
+        msg.headers = setHeaders(existing, headers);
         msg.session = sessionMessage(info);
         showSession(info);
         send(msg);
@@ -91,12 +72,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       clearTimeout(idleTimer);
       node.status({});
-      // The last node using the session logs it out: bounded in time, never throws.
-      const release = keeper ? keeper.release(node.id) : Promise.resolve(false);
-      release.then(
-        () => done(),
-        () => done(),
-      );
+      user.close(done);
     });
   }
 

@@ -68,7 +68,7 @@ export = function register(RED: NodeAPI): void {
         let token = force ? undefined : client.freshToken(params);
         let fromCache = true;
         if (!token) {
-          if (force || !client.cache.peek(client.cacheKey(params))) {
+          if (force || !client.cachedToken(params)) {
             refreshingText ??= RED._('m2m-token.status.refreshing');
             node.status({ fill: 'blue', shape: 'dot', text: refreshingText });
             shown = undefined;

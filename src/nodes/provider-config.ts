@@ -9,7 +9,7 @@ import { numberSetting } from './shared.js';
 /** The editor's stand-in for a password credential that is set but not sent to the browser. */
 export const KEPT = '__PWRD__';
 
-/** The m2m-provider properties (PRODUCT.md), as the definition or the dialog holds them. */
+/** The m2m-provider properties (the README), as the definition or the dialog holds them. */
 export interface ProviderValues {
   preset: string;
   baseUrl?: string;

@@ -188,7 +188,7 @@ export function refreshTokenRotation(
   credentials: ProviderCredentials,
 ): RefreshTokenRotation {
   const none: RefreshTokenRotation = { credentials, removed: () => undefined };
-  if (!isPresetId(preset) || !getPreset(preset).requires.includes('refreshToken')) return none;
+  if (!isPresetId(preset) || !getPreset(preset).rotatesRefreshToken) return none;
   const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
   if (!credentials.clientId || !credentials.clientSecret) return none;
   if (!userDir) {

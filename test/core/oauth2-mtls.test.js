@@ -54,7 +54,7 @@ describe('oauth2 tls_client_auth against oidc-provider over HTTPS', function () 
     assert.deepEqual(server.requests.map((r) => `${r.method} ${r.path} ${r.status}`), ['POST /token 200']);
     assert.deepEqual(server.events.map((e) => [e.event, e.clientId, e.authMethod]), [['grant.success', 'cc-mtls', 'tls_client_auth']]);
     // The token works at the server's introspection endpoint with the same certificate.
-    const info = await core.introspect(http, core.introspectionRequest(server.endpoints.introspection, auth, token.accessToken));
+    const info = await core.introspect(http, core.introspectionRequestOf(server.endpoints.introspection, auth, token.accessToken));
     assert.equal(info.active, true);
     assert.equal(info.client_id, 'cc-mtls');
   });

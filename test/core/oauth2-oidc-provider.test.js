@@ -248,12 +248,12 @@ describe('oauth2 against oidc-provider (a real authorization server)', function 
     it('introspects an access token (active, client, scope), revokes it, then it is inactive', async () => {
       const a = await auth('basic', basicClient());
       const token = await core.requestToken(http, core.clientCredentialsRequest(server.endpoints.token, a, { scope: 'api:read' }));
-      const before = await core.introspect(http, core.introspectionRequest(server.endpoints.introspection, a, token.accessToken, 'access_token'));
+      const before = await core.introspect(http, core.introspectionRequestOf(server.endpoints.introspection, a, token.accessToken, 'access_token'));
       assert.equal(before.active, true);
       assert.equal(before.client_id, 'cc-basic');
       assert.equal(before.scope, 'api:read');
-      await core.revoke(http, core.revocationRequest(server.endpoints.revocation, a, token.accessToken, 'access_token'));
-      const after = await core.introspect(http, core.introspectionRequest(server.endpoints.introspection, a, token.accessToken));
+      await core.revoke(http, core.revocationRequestOf(server.endpoints.revocation, a, token.accessToken, 'access_token'));
+      const after = await core.introspect(http, core.introspectionRequestOf(server.endpoints.introspection, a, token.accessToken));
       assert.deepEqual(after, { active: false });
       assert.deepEqual(seen(server), [
         'POST /token 200',
@@ -266,11 +266,11 @@ describe('oauth2 against oidc-provider (a real authorization server)', function 
     it('with private_key_jwt at the introspection and revocation endpoints (aud = the token endpoint)', async () => {
       const client = { clientId: server.clients.jwt.id, privateKey: server.keys.ec.privateKey, kid: server.keys.ec.kid };
       const token = await core.requestToken(http, core.clientCredentialsRequest(server.endpoints.token, await auth('private_key_jwt', client)));
-      const info = await core.introspect(http, core.introspectionRequest(server.endpoints.introspection, await auth('private_key_jwt', client), token.accessToken));
+      const info = await core.introspect(http, core.introspectionRequestOf(server.endpoints.introspection, await auth('private_key_jwt', client), token.accessToken));
       assert.equal(info.active, true);
       assert.equal(info.client_id, 'cc-jwt');
-      await core.revoke(http, core.revocationRequest(server.endpoints.revocation, await auth('private_key_jwt', client), token.accessToken));
-      const after = await core.introspect(http, core.introspectionRequest(server.endpoints.introspection, await auth('private_key_jwt', client), token.accessToken));
+      await core.revoke(http, core.revocationRequestOf(server.endpoints.revocation, await auth('private_key_jwt', client), token.accessToken));
+      const after = await core.introspect(http, core.introspectionRequestOf(server.endpoints.introspection, await auth('private_key_jwt', client), token.accessToken));
       assert.equal(after.active, false);
     });
   });
@@ -333,10 +333,10 @@ describe('oauth2 against oidc-provider (a real authorization server)', function 
       const { code, verifier } = await authorize(web);
       const token = await core.requestToken(http, core.authorizationCodeRequest(server.endpoints.token, basic, { code, redirectUri: web.redirectUri, codeVerifier: verifier }));
       assert.ok(token.refreshToken);
-      const info = await core.introspect(http, core.introspectionRequest(server.endpoints.introspection, basic, token.refreshToken, 'refresh_token'));
+      const info = await core.introspect(http, core.introspectionRequestOf(server.endpoints.introspection, basic, token.refreshToken, 'refresh_token'));
       assert.equal(info.active, true);
       assert.equal(info.client_id, web.id);
-      await core.revoke(http, core.revocationRequest(server.endpoints.revocation, basic, token.refreshToken, 'refresh_token'));
+      await core.revoke(http, core.revocationRequestOf(server.endpoints.revocation, basic, token.refreshToken, 'refresh_token'));
       await assert.rejects(core.requestToken(http, core.refreshTokenRequest(server.endpoints.token, basic, token.refreshToken)), (e) => e.code === 'invalid_grant');
     });
   });

@@ -294,10 +294,10 @@ describe('oauth2 request builders', function () {
     });
 
     it('revocation and introspection requests; an introspection answer needs a boolean active (RFC 7662 §2.2)', () => {
-      const r = core.revocationRequest('https://as.example.test/revoke', basic, 'rt-1', 'refresh_token');
+      const r = core.revocationRequestOf('https://as.example.test/revoke', basic, 'rt-1', 'refresh_token');
       assert.deepEqual(fields(r), [['token', 'rt-1'], ['token_type_hint', 'refresh_token']]);
       assert.equal(r.ignoreBody, true);
-      const i = core.introspectionRequest('https://as.example.test/introspect', body, 'at-1');
+      const i = core.introspectionRequestOf('https://as.example.test/introspect', body, 'at-1');
       assert.deepEqual(fields(i), [['token', 'at-1'], ['client_id', 'gw-1'], ['client_secret', 's']]);
       assert.deepEqual(core.processIntrospectionResponse({ active: false }), { active: false });
       assert.throws(() => core.processIntrospectionResponse({ active: 'yes' }), (e) => e.code === 'invalid_response');

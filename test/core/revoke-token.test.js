@@ -32,7 +32,7 @@ describe('revoke', function () {
 
   it('ThingSpace: logs out the M2M session first; the next call logs in with the new token', async () => {
     const c = make('thingspace');
-    const keeper = sessionKeeper(c);
+    const keeper = c.session();
     const first = await keeper.headers();
     const result = await revokeToken(c);
     assert.equal(result.loggedOut, true);
@@ -95,10 +95,10 @@ describe('revoke', function () {
     let result = await revokeToken(c, { tenant: 'tenant-a' });
     assert.equal(result.revoked, false);
     assert.match(result.note, /tenant-a/);
-    assert.equal(c.cache.size, 2);
+    assert.equal(c.cachedCount, 2);
     result = await revokeToken(c);
     assert.match(result.note, /every cached token/);
-    assert.equal(c.cache.size, 0);
+    assert.equal(c.cachedCount, 0);
     assert.deepEqual(counts(emu, 'insights-hub'), { token: 3 });
   });
 
@@ -108,7 +108,7 @@ describe('revoke', function () {
     const result = await revokeToken(c);
     assert.equal(result.revoked, false);
     assert.match(result.note, /no revocation endpoint/);
-    assert.equal(c.cache.size, 0);
+    assert.equal(c.cachedCount, 0);
   });
 
   it('nothing cached: nothing to revoke, no request', async () => {

@@ -3,11 +3,11 @@ const assert = require('node:assert/strict');
 const sinon = require('sinon');
 const { core, DEMO, m2mState, counts, waitFor, assertNoSecrets, emulatorSecrets, emulatorSuite, SEED_IMEI } = require('../helpers/session-fixtures.js');
 
-const { sessionKeeper, findSessionKeeper, listM2MDevices, parseDeviceId, M2MError, SESSION_IDLE_MS } = core;
+const { listM2MDevices, M2MError, SESSION_IDLE_MS } = core;
 
 /** One M2M call through the keeper: the device list, first page. */
 function listCall(ts) {
-  return listM2MDevices(ts, [parseDeviceId(SEED_IMEI)]);
+  return listM2MDevices(ts, [SEED_IMEI]);
 }
 
 describe('session keeper (ThingSpace M2M session)', function () {
@@ -21,7 +21,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
   it('logs in once and reuses the session for every call (headers carry both tokens)', async () => {
     ts = thingspace();
-    const keeper = sessionKeeper(ts);
+    const keeper = ts.session();
     const first = await keeper.headers();
     assert.match(first.headers.Authorization, /^Bearer \S+$/);
     assert.ok(first.headers['VZ-M2M-Token']);
@@ -35,7 +35,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
   it('shares one login among concurrent callers', async () => {
     ts = thingspace();
-    const keeper = sessionKeeper(ts);
+    const keeper = ts.session();
     const all = await Promise.all(Array.from({ length: 8 }, () => keeper.headers()));
     assert.equal(new Set(all.map((h) => h.headers['VZ-M2M-Token'])).size, 1);
     assert.equal(counts(emu, 'thingspace').login, 1);
@@ -61,7 +61,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('logs in again (once) after 20 idle minutes, without first sending a doomed call', async () => {
       ts = thingspace();
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       const before = (await keeper.headers()).headers['VZ-M2M-Token'];
       clock.tick(SESSION_IDLE_MS + 1_000);
       assert.equal(keeper.state, 'none');
@@ -74,7 +74,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('tracks the idle time from the last use, not from the login', async () => {
       ts = thingspace();
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       const { info: start } = await keeper.headers();
       clock.tick(10 * 60_000);
       await listCall(ts);
@@ -147,7 +147,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
   it('a login answered with an empty 401 counts as rejected (it might be the password)', async () => {
     ts = thingspace();
     emu.fault({ provider: 'thingspace', route: 'login', status: 401, emptyBody: true });
-    const keeper = sessionKeeper(ts);
+    const keeper = ts.session();
     await assert.rejects(keeper.headers(), { code: 'login_rejected' });
     assert.equal(keeper.failedLogins, 1);
     assert.equal(counts(emu, 'thingspace').login, 1);
@@ -157,7 +157,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
     ts = thingspace();
     await ts.getToken();
     emu.state.expireTokens('thingspace');
-    const keeper = sessionKeeper(ts);
+    const keeper = ts.session();
     await keeper.headers();
     assert.deepEqual(counts(emu, 'thingspace'), { token: 2, login: 2 });
     assert.equal(keeper.failedLogins, 0);
@@ -166,7 +166,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
   describe('lockout guard', function () {
     it('a rejected login is sent once, never retried; after 2 in a row no login is sent', async () => {
       ts = thingspace({ credentials: { password: 'wrong-password' } });
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       await assert.rejects(keeper.headers(), (e) => e.code === 'login_rejected' && /1 more attempt/.test(e.message));
       assert.equal(counts(emu, 'thingspace').login, 1);
       assert.equal(keeper.state, 'rejected');
@@ -188,7 +188,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('concurrent callers share one rejected login', async () => {
       ts = thingspace({ credentials: { password: 'wrong-password' } });
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       const results = await Promise.allSettled(Array.from({ length: 5 }, () => keeper.headers()));
       assert.ok(results.every((r) => r.status === 'rejected' && r.reason.code === 'login_rejected'));
       assert.equal(counts(emu, 'thingspace').login, 1);
@@ -196,7 +196,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('honours the lowest threshold a node asked for', async () => {
       ts = thingspace();
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       keeper.attach('a', 3);
       keeper.attach('b', 1);
       assert.equal(keeper.maxFailedLogins, 1);
@@ -211,7 +211,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('lifts when the credentials change, or on redeploy (attach / resetGuard)', async () => {
       ts = thingspace({ credentials: { password: 'wrong-password' } });
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       await assert.rejects(keeper.headers());
       await assert.rejects(keeper.headers());
       await assert.rejects(keeper.headers(), { code: 'login_blocked' });
@@ -235,7 +235,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
         body: JSON.stringify({ times: 1 }),
       });
       assert.equal(res.status, 200);
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       await assert.rejects(keeper.headers(), { code: 'login_rejected' });
       await keeper.headers();
       assert.equal(keeper.failedLogins, 0, 'a good login resets the count');
@@ -244,7 +244,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('timeouts, 503s and dropped connections are neither retried nor counted', async () => {
       ts = thingspace({ settings: { timeout: 300 } });
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       await ts.getToken();
       emu.fault({ provider: 'thingspace', route: 'login', delayMs: 500 });
       await assert.rejects(keeper.headers(), { code: 'timeout' });
@@ -264,25 +264,25 @@ describe('session keeper (ThingSpace M2M session)', function () {
     it('a login answered without a sessionToken is invalid_response', async () => {
       ts = thingspace();
       emu.fault({ provider: 'thingspace', route: 'login', body: { ok: true } });
-      await assert.rejects(sessionKeeper(ts).headers(), { code: 'invalid_response' });
+      await assert.rejects(ts.session().headers(), { code: 'invalid_response' });
     });
   });
 
   it('missing UWS credentials: missing_credentials, no request', async () => {
     ts = thingspace({ credentials: { username: '', password: '' } });
-    await assert.rejects(sessionKeeper(ts).headers(), (e) => e.code === 'missing_credentials' && /UWS username, UWS password/.test(e.message));
+    await assert.rejects(ts.session().headers(), (e) => e.code === 'missing_credentials' && /UWS username, UWS password/.test(e.message));
     assert.deepEqual(counts(emu, 'thingspace'), {});
   });
 
   it('only ThingSpace has sessions', async () => {
     const c = suite.make('thingspace-core');
-    assert.throws(() => sessionKeeper(c), (e) => e.code === 'invalid_config' && /Verizon ThingSpace/.test(e.message));
+    assert.throws(() => c.session(), (e) => e.code === "unsupported" && /Verizon ThingSpace/.test(e.message));
   });
 
   describe('logout', function () {
     it('the last user to release logs out, once', async () => {
       ts = thingspace();
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       keeper.attach('a');
       keeper.attach('b');
       const token = (await keeper.headers()).headers['VZ-M2M-Token'];
@@ -296,7 +296,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('is bounded in time and never throws when the platform hangs', async () => {
       ts = thingspace();
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       await keeper.headers();
       emu.fault({ provider: 'thingspace', route: 'logout', delayMs: 1500 });
       const started = process.hrtime.bigint();
@@ -307,7 +307,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('works after the provider client was closed (redeploy order), and without a session does nothing', async () => {
       ts = thingspace();
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       assert.equal(await keeper.logout(), false);
       await keeper.headers();
       ts.close();
@@ -317,7 +317,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
     it('waits for a login in flight, then logs that session out', async () => {
       ts = thingspace();
-      const keeper = sessionKeeper(ts);
+      const keeper = ts.session();
       const pending = keeper.headers();
       const out = keeper.logout();
       await pending;
@@ -328,7 +328,7 @@ describe('session keeper (ThingSpace M2M session)', function () {
 
   it('no secret in errors, states or session info', async () => {
     ts = thingspace();
-    const keeper = sessionKeeper(ts);
+    const keeper = ts.session();
     await keeper.headers();
     const secrets = emulatorSecrets(emu);
     emu.fault({ provider: 'thingspace', route: 'device-list', status: 500, body: { errorCode: 'X', errorMessage: `boom ${secrets.join(' ')}` } });

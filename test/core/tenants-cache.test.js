@@ -68,12 +68,12 @@ describe('core: the token cache with thousands of tenants', function () {
         const report = await fetchTenantTokens(client, ids(500));
         assert.equal(report.fetched, 500);
         assert.equal(clock.countTimers(), timersBefore + 1, 'holding tokens: one sweep timer');
-        assert.equal(client.cache.size, 500);
+        assert.equal(client.cachedCount, 500);
 
         clock.tick(1799_000 - DEFAULT_SWEEP_INTERVAL);
-        assert.equal(client.cache.size, 500, 'still valid: kept');
+        assert.equal(client.cachedCount, 500, 'still valid: kept');
         clock.tick(2 * DEFAULT_SWEEP_INTERVAL);
-        assert.equal(client.cache.size, 0, 'expired: evicted without any call');
+        assert.equal(client.cachedCount, 0, 'expired: evicted without any call');
         assert.equal(clock.countTimers(), timersBefore, 'nothing left to sweep: the timer stopped');
 
         client.close();
@@ -141,7 +141,7 @@ describe('core: the token cache with thousands of tenants', function () {
         await fetchTenantTokens(client, ids(5));
         clock.tick(1000 * 1000);
         // tenant00001 gets a new token on demand; the other four stay as they were.
-        const before = ids(5).map((tenant) => client.cache.peek(client.cacheKey({ tenant })).accessToken);
+        const before = ids(5).map((tenant) => client.cachedToken({ tenant }).accessToken);
         const renewed = await client.getToken({ tenant: 'tenant00001' }, true);
         assert.notEqual(renewed.token.accessToken, before[0]);
         for (let i = 1; i < 5; i++) {

@@ -25,7 +25,7 @@ function insightsHubClient(emu, settings = {}, credentials = {}, options = {}) {
 /** The first `n` tenant ids the emulator lists, from index `from`. */
 const tenantIds = (n, from = 0) => Array.from({ length: n }, (_, i) => tenantId(from + i));
 
-/** Insights Hub's error shape (PROVIDERS.md: `errors[]`, unconfirmed) for a throttled call. */
+/** Insights Hub's error shape (docs/providers.md: `errors[]`, unconfirmed) for a throttled call. */
 const THROTTLED = { errors: [{ code: 'mdsp.core.generic.tooManyRequests', logref: 'emulator', message: 'too many requests' }] };
 
 /** Fails if `text` holds any token the emulator issued, the client secret or the X-SPACE-AUTH-KEY value. */

@@ -49,7 +49,7 @@ describe('core: listTenants (Insights Hub /userTenants)', function () {
     assert.equal(emu.count('insights-hub', 'userTenants'), 3);
     assert.equal(emu.count('insights-hub', 'token'), 1);
     // The operator token is cached: host tenant = user tenant.
-    assert.equal(emu.state.valid(client.cache.peek(client.cacheKey({})).accessToken).tenant, DEMO.hostTenant);
+    assert.equal(emu.state.valid(client.cachedToken({}).accessToken).tenant, DEMO.hostTenant);
     const statuses = emu.state.log.filter((r) => r.route === 'userTenants').map((r) => r.status);
     assert.deepEqual(statuses, [200, 200, 200]);
     // A second listing reuses the cached operator token.
@@ -94,7 +94,7 @@ describe('core: listTenants (Insights Hub /userTenants)', function () {
     client = insightsHub(emu, { baseUrl: `${emu.url}/spy` });
     const { tenants } = await listTenants(client);
     assert.equal(tenants.length, 120);
-    const operator = client.cache.peek(client.cacheKey({})).accessToken;
+    const operator = client.cachedToken({}).accessToken;
     assert.deepEqual(spy.calls, [
       { query: '?page=0&size=100', auth: `Bearer ${operator}` },
       { query: '?page=1&size=100', auth: `Bearer ${operator}` },

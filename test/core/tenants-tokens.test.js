@@ -26,9 +26,9 @@ describe('core: fetchTenantTokens (Insights Hub /oauthTokens)', function () {
     assert.equal(emu.count('insights-hub', 'oauthTokens'), 3);
     assert.deepEqual(tenantDirectory(emu.state).batches.map((b) => b.length).sort(), [2, 5, 5]);
     assert.deepEqual(tenantDirectory(emu.state).batches.flat().sort(), tenants);
-    assert.equal(client.cache.size, 12);
+    assert.equal(client.cachedCount, 12);
     for (const tenant of tenants) {
-      const cached = client.cache.peek(client.cacheKey({ tenant }));
+      const cached = client.cachedToken({ tenant });
       assert.equal(emu.state.valid(cached.accessToken).tenant, tenant, 'each token is its own tenant\'s');
       assert.equal(cached.expiresAt - cached.obtainedAt, 1799_000);
     }
@@ -95,8 +95,8 @@ describe('core: fetchTenantTokens (Insights Hub /oauthTokens)', function () {
     assert.deepEqual(report.failed[0].tenants, ids(5));
     assert.equal(report.failed[0].code, 'server_error');
     assert.equal(report.failed[0].status, 503);
-    assert.equal(client.cache.size, 7);
-    for (const tenant of ids(5)) assert.equal(client.cache.peek(client.cacheKey({ tenant })), undefined);
+    assert.equal(client.cachedCount, 7);
+    for (const tenant of ids(5)) assert.equal(client.cachedToken({ tenant }), undefined);
     assert.equal(emu.count('insights-hub', 'oauthTokens'), 3 + 2, 'the failed batch was tried 3 times');
   });
 
@@ -124,9 +124,9 @@ describe('core: fetchTenantTokens (Insights Hub /oauthTokens)', function () {
     const report = await fetchTenantTokens(client, tenants);
     const failed = report.failed.flatMap((f) => f.tenants);
     assert.equal(report.fetched + failed.length, 100);
-    assert.equal(client.cache.size, report.fetched);
+    assert.equal(client.cachedCount, report.fetched);
     assert.deepEqual([...failed].sort(), failed, 'reported in the order asked');
-    for (const tenant of failed) assert.equal(client.cache.peek(client.cacheKey({ tenant })), undefined);
+    for (const tenant of failed) assert.equal(client.cachedToken({ tenant }), undefined);
   });
 
   it('reports tenants the answer leaves out', async () => {
@@ -205,7 +205,7 @@ describe('core: fetchTenantTokens (Insights Hub /oauthTokens)', function () {
     assert.equal(report.requests, 4, 'the batches already sent; no new ones after close');
     assert.deepEqual(report.failed.flatMap((f) => f.tenants), ids(40));
     assert.ok(report.failed.every((f) => f.code === 'closed'));
-    assert.equal(client.cache.size, 0);
+    assert.equal(client.cachedCount, 0);
   });
 
   it('the whole "all users" flow: list 250 tenants, then 50 batches', async () => {
@@ -215,7 +215,7 @@ describe('core: fetchTenantTokens (Insights Hub /oauthTokens)', function () {
     const report = await fetchTenantTokens(client, tenants);
     assert.equal(report.requests, 50);
     assert.equal(report.fetched, 250);
-    assert.equal(client.cache.size, 251, '250 user tenants and the operator tenant');
+    assert.equal(client.cachedCount, 251, '250 user tenants and the operator tenant');
     assert.deepEqual(
       [emu.count('insights-hub', 'token'), emu.count('insights-hub', 'userTenants'), emu.count('insights-hub', 'oauthTokens')],
       [1, 3, 50],

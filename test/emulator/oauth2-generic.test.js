@@ -113,7 +113,7 @@ describe('emulator: the generic OAuth 2.0 server', function () {
       const second = await core.requestToken(http, core.refreshTokenRequest(tokenUrl, auth, first.refreshToken));
       assert.ok(second.refreshToken && second.refreshToken !== first.refreshToken);
       await assert.rejects(core.requestToken(http, core.refreshTokenRequest(tokenUrl, auth, first.refreshToken)), (e) => e.code === 'invalid_grant');
-      await core.revoke(http, core.revocationRequest(`${issuer}/revoke`, auth, second.refreshToken, 'refresh_token'));
+      await core.revoke(http, core.revocationRequestOf(`${issuer}/revoke`, auth, second.refreshToken, 'refresh_token'));
       await assert.rejects(core.requestToken(http, core.refreshTokenRequest(tokenUrl, auth, second.refreshToken)), (e) => e.code === 'invalid_grant');
       assert.equal(emu.count('oauth2', 'token'), 4);
       assert.equal(emu.count('oauth2', 'revoke'), 1);
@@ -124,7 +124,7 @@ describe('emulator: the generic OAuth 2.0 server', function () {
       const base = { tokenUrl: discovered, clientAuth: 'basic', client: demo };
       const first = await core.genericTokenRequest(http, { ...base, grant: 'password', owner: { username: DEMO.username, password: DEMO.password }, params: { audience: 'urn:plant' } });
       const next = await core.genericTokenRequest(http, { ...base, grant: 'refresh_token', refreshToken: first.refreshToken });
-      const info = await core.introspect(http, core.introspectionRequest(`${issuer}/introspect`, await core.clientAuthentication('basic', demo, tokenUrl), next.accessToken));
+      const info = await core.introspect(http, core.introspectionRequestOf(`${issuer}/introspect`, await core.clientAuthentication('basic', demo, tokenUrl), next.accessToken));
       assert.equal(info.aud, 'urn:plant');
       assert.equal(emu.count('oauth2', 'metadata'), 1);
       assert.equal(emu.count('oauth2', 'token'), 2);
@@ -148,7 +148,7 @@ describe('emulator: the generic OAuth 2.0 server', function () {
       for (const [key, kid, alg] of [[rsa, 'r1'], [rsa, 'r1', 'PS256'], [ec, 'e1']]) {
         const auth = await core.clientAuthentication('private_key_jwt', { clientId: 'gateway-7', privateKey: pem(key.privateKey), kid, alg }, tokenUrl);
         const token = await core.requestToken(http, core.clientCredentialsRequest(tokenUrl, auth, { scope: 'telemetry' }));
-        const info = await core.introspect(http, core.introspectionRequest(`${issuer}/introspect`, await core.clientAuthentication('private_key_jwt', { clientId: 'gateway-7', privateKey: pem(key.privateKey), kid, alg }, tokenUrl), token.accessToken));
+        const info = await core.introspect(http, core.introspectionRequestOf(`${issuer}/introspect`, await core.clientAuthentication('private_key_jwt', { clientId: 'gateway-7', privateKey: pem(key.privateKey), kid, alg }, tokenUrl), token.accessToken));
         assert.equal(info.active, true);
         assert.equal(info.client_id, 'gateway-7');
       }
@@ -193,12 +193,12 @@ describe('emulator: the generic OAuth 2.0 server', function () {
       const auth = await core.clientAuthentication('basic', demo, tokenUrl);
       const params = { audience: 'https://api.example.test', resource: ['https://a.example.test/x', 'urn:example:b'] };
       const token = await core.requestToken(http, core.clientCredentialsRequest(tokenUrl, auth, params));
-      const info = await core.introspect(http, core.introspectionRequest(`${issuer}/introspect`, auth, token.accessToken));
+      const info = await core.introspect(http, core.introspectionRequestOf(`${issuer}/introspect`, auth, token.accessToken));
       assert.deepEqual(info.aud, ['https://api.example.test', 'https://a.example.test/x', 'urn:example:b']);
       const { body: who } = await http.request({ method: 'GET', url: `${issuer}/api/whoami`, headers: { authorization: `Bearer ${token.accessToken}` } });
       assert.deepEqual(who.audience, info.aud);
       const one = await core.requestToken(http, core.clientCredentialsRequest(tokenUrl, auth, { resource: 'https://a.example.test/x' }));
-      assert.equal((await core.introspect(http, core.introspectionRequest(`${issuer}/introspect`, auth, one.accessToken))).aud, 'https://a.example.test/x');
+      assert.equal((await core.introspect(http, core.introspectionRequestOf(`${issuer}/introspect`, auth, one.accessToken))).aud, 'https://a.example.test/x');
       // The builder refuses a fragment; a client that sends one anyway gets invalid_target.
       const raw = await fetch(tokenUrl, {
         method: 'POST',

@@ -15,7 +15,7 @@ async function post(url, { headers = {}, form, json } = {}) {
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
-describe('emulator: token endpoints behave as PROVIDERS.md documents', () => {
+describe('emulator: token endpoints behave as docs/providers.md documents', () => {
   let emu;
   before(async () => { emu = await startEmulator(); });
   after(() => emu.close());

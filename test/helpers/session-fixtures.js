@@ -52,7 +52,7 @@ function emulatorSuite({ providers, red } = {}) {
   });
   afterEach(async () => {
     for (const c of suite.clients.splice(0)) {
-      core.findSessionKeeper(c)?.close();
+      c.existingSession()?.abandon();
       c.close();
     }
     if (red) {

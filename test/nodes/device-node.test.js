@@ -134,12 +134,12 @@ describe('m2m-device node', function () {
     assert.equal(counts(emu, 'thingspace').logout, 1);
   });
 
-  it('M2M with a core provider: invalid_config', async () => {
+  it('M2M with a core provider: unsupported', async () => {
     await helper.load(ALL, flow({ api: 'm2m', devices: SEED_IMEI }), { prov: demoCredentials('thingspace-core') });
     const errs = collect(helper.getNode('errs'));
     helper.getNode('d').receive({});
     const [m] = await errs;
-    assert.equal(m.error.code, 'invalid_config');
+    assert.equal(m.error.code, 'unsupported');
   });
 
   describe('polling (fake timers)', function () {

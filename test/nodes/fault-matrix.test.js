@@ -49,7 +49,7 @@ describe(`fault matrix: every fault on every route of every node type (Node-RED 
     if (!KINDS[kind].prime) return;
     const client = helper.getNode('prov').client();
     helper.getNode('prime').receive({});
-    await runUntil(clock, () => client.cache.size === 1, { what: 'a cached token to revoke' });
+    await runUntil(clock, () => client.cachedCount === 1, { what: 'a cached token to revoke' });
   }
 
   /** Sends one message and runs simulated time until it has an outcome, then a quiet period. */

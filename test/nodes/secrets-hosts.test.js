@@ -50,7 +50,7 @@ describe(`credentials go only to the configured provider hosts (Node-RED ${redVe
     const seen = watch(helper);
     if (KINDS[kind].prime) {
       helper.getNode('prime').receive({});
-      await waitFor(() => helper.getNode('prov').client().cache.size === 1, 'a token to revoke');
+      await waitFor(() => helper.getNode('prov').client().cachedCount === 1, 'a token to revoke');
     }
     helper.getNode('n').receive(msg);
     await waitFor(() => seen.total() === 1, 'an outcome');

@@ -38,7 +38,7 @@ describe(`every node type through a forward proxy (Node-RED ${redVersion()})`, f
     const seen = watch(helper);
     if (KINDS[kind].prime) {
       helper.getNode('prime').receive({});
-      await waitFor(() => helper.getNode('prov').client().cache.size === 1, 'a token to revoke');
+      await waitFor(() => helper.getNode('prov').client().cachedCount === 1, 'a token to revoke');
     }
     helper.getNode('n').receive({ payload: 1 });
     await waitFor(() => seen.total() === 1, 'an outcome');

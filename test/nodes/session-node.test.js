@@ -117,14 +117,14 @@ describe('m2m-session node', function () {
     assert.equal(counts(emu, 'thingspace').login, 2);
   });
 
-  it('another preset: invalid_config to the Catch node', async () => {
+  it('another preset: unsupported to the Catch node', async () => {
     const f = flow();
     f[0] = providerDef(emu, 'thingspace-core');
     await helper.load(ALL, f, { prov: demoCredentials('thingspace-core') });
     const errs = collect(helper.getNode('errs'));
     helper.getNode('s').receive({});
     const [m] = await errs;
-    assert.equal(m.error.code, 'invalid_config');
+    assert.equal(m.error.code, 'unsupported');
     assert.match(m.error.message, /Verizon ThingSpace/);
     assert.equal(emu.state.log.length, 0);
   });

@@ -80,7 +80,7 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
     assert.deepEqual(tenantDirectory(emu.state).batches.map((b) => b.length).sort(), [2, 5, 5]);
     assert.equal(emu.count('insights-hub', 'oauthTokens'), 3);
     assert.equal(emu.count('insights-hub', 'token'), 1, 'only the operator tenant\'s token: every m2m-token call was a cache hit');
-    assert.equal(client().cache.size, 13, '12 user tenants and the operator tenant');
+    assert.equal(client().cachedCount, 13, '12 user tenants and the operator tenant');
     for (const msg of msgs) {
       assert.equal(msg.token.fromCache, true);
       assert.equal(msg.token.tenant, msg.tenant);
@@ -132,7 +132,7 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
     assert.equal(failed[0].status, 400);
     assert.ok([5, 2].includes(failed[0].tenants.length));
     assert.equal(fetched + failed[0].tenants.length, 12);
-    assert.equal(client().cache.size, 1 + fetched);
+    assert.equal(client().cachedCount, 1 + fetched);
     assert.equal(seen.warn.length, 1);
     assert.match(seen.warn[0], new RegExp(`no tokens for ${failed[0].tenants.join(', ')}: invalid_request`));
     assert.deepEqual(seen.status.at(-1), { fill: 'yellow', shape: 'ring', text: `12 tenants · ${failed[0].tenants.length} without token` });
@@ -271,7 +271,7 @@ describe(`m2m-tenants node (Node-RED ${redVersion()})`, function () {
     assert.deepEqual(seen.error, []);
     // Together they fetched every tenant's token at least once; the cache holds each once.
     assert.ok(msgs.reduce((n, m) => n + m.tenants.tokens.fetched, 0) >= 150);
-    assert.equal(helper.getNode('prov').client().cache.size, 151);
+    assert.equal(helper.getNode('prov').client().cachedCount, 151);
   });
 
   it('no token, secret or Basic header in any output, status, warning or log line', async () => {

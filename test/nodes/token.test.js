@@ -196,9 +196,9 @@ describe(`m2m-token node (Node-RED ${redVersion()})`, function () {
     await outcome(nodes, {});
     const prov = helper.getNode('prov');
     const client = prov.client();
-    assert.equal(client.cache.size, 1);
+    assert.equal(client.cachedCount, 1);
     await helper.unload();
-    assert.equal(client.cache.size, 0);
+    assert.equal(client.cachedCount, 0);
     await assert.rejects(client.getToken(), (e) => e.code === 'closed');
   });
 });

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * The faults a provider can throw, as emulator faults, with what the package must make
- * of each: the error code, whether the request is retried (PROVIDERS.md and the
+ * of each: the error code, whether the request is retried (docs/providers.md and the
  * foundation: 429, 502, 503, 504 and dropped connections, at most 2 retries; never an
  * M2M login), and whether a one-off fault is recovered from within the message.
  */

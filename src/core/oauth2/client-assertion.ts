@@ -1,33 +1,13 @@
 /**
- * Client authentication at an authorization server's endpoints (token, revocation,
- * introspection), every method the generic preset offers:
- *  - `basic`: client_secret_basic, RFC 6749 §2.3.1;
- *  - `body`: client_secret_post, RFC 6749 §2.3.1;
- *  - `private_key_jwt`: a JWT signed with the client's private key, RFC 7523 §2.2 and §3
- *    (OIDC Core §9 names it), signed with `jose`;
- *  - `tls_client_auth`: the TLS client certificate, RFC 8705 §2.1 (the HttpClient's tls options
- *    carry the certificate; the form carries only client_id);
- *  - `none`: a public client, RFC 6749 §2.1 (client_id in the form; PKCE protects the code).
+ * private_key_jwt: the client assertion of RFC 7523 §2.2 and §3 (OIDC Core §9 names the
+ * method), signed with `jose`. Which method a request uses, and the form fields it adds, is
+ * client-auth.ts.
  */
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { M2MError } from '../errors.js';
-import { basicAuth } from '../providers/oauth2.js';
-import type { ClientAuthParts } from './request.js';
-
-export type ClientAuthMethod = 'basic' | 'body' | 'private_key_jwt' | 'tls_client_auth' | 'none';
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['basic', 'body', 'private_key_jwt', 'tls_client_auth', 'none'];
 
 /** RFC 7523 §2.2. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
-/** The names RFC 8414 §2 (token_endpoint_auth_methods_supported) gives our methods. */
-export const AUTH_METHOD_NAMES: Readonly<Record<ClientAuthMethod, string>> = {
-  basic: 'client_secret_basic',
-  body: 'client_secret_post',
-  private_key_jwt: 'private_key_jwt',
-  tls_client_auth: 'tls_client_auth',
-  none: 'none',
-};
 
 export type AssertionAlg = 'RS256' | 'PS256' | 'ES256';
 
@@ -109,59 +89,4 @@ export async function clientAssertion(o: ClientAssertionOptions): Promise<string
     .setIssuedAt(iat)
     .setExpirationTime(iat + lifetime)
     .sign(key);
-}
-
-/** What the client authenticates with; which fields a method needs is checked by clientAuthentication. */
-export interface ClientCredentials {
-  clientId: string;
-  clientSecret?: string;
-  /** PEM, for private_key_jwt. */
-  privateKey?: string | KeyObject;
-  kid?: string;
-  alg?: AssertionAlg;
-}
-
-function need(value: string | undefined, what: string, method: ClientAuthMethod, provider: string): string {
-  if (!value) throw new M2MError('invalid_config', `client authentication ${method} needs the ${what}`, { provider });
-  return value;
-}
-
-/**
- * The headers and form fields that authenticate the client with `method` at an endpoint of the
- * server. `audience` is the `aud` of a private_key_jwt assertion: the token endpoint URL
- * (RFC 7523 §3; servers accept it at revocation and introspection too).
- */
-export async function clientAuthentication(
-  method: ClientAuthMethod,
-  client: ClientCredentials,
-  audience: string,
-  provider = 'oauth2',
-): Promise<ClientAuthParts> {
-  const clientId = need(client.clientId, 'client id', method, provider);
-  switch (method) {
-    case 'basic':
-      // RFC 6749 §2.3.1 wants id and secret form-urlencoded before Base64; basicAuth keeps them as
-      // the presets already send them (servers differ; see src/core/providers/oauth2.ts).
-      return { headers: { authorization: basicAuth(clientId, need(client.clientSecret, 'client secret', method, provider)) }, form: {} };
-    case 'body':
-      return { headers: {}, form: { client_id: clientId, client_secret: need(client.clientSecret, 'client secret', method, provider) } };
-    case 'private_key_jwt': {
-      if (!client.privateKey) need(undefined, 'private key', method, provider);
-      const assertion = await clientAssertion({
-        clientId,
-        audience,
-        privateKey: client.privateKey!,
-        kid: client.kid,
-        alg: client.alg,
-      });
-      // RFC 7523 §2.2; client_id is optional there and helps servers find the key (OIDC Core §9).
-      return { headers: {}, form: { client_id: clientId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion } };
-    }
-    case 'tls_client_auth':
-      // RFC 8705 §2.1: the certificate authenticates; client_id tells the server which client it is.
-    case 'none':
-      return { headers: {}, form: { client_id: clientId } };
-    default:
-      throw new M2MError('invalid_config', `unknown client authentication "${String(method)}"`, { provider });
-  }
 }

@@ -1,12 +1,10 @@
 /**
  * The per-message token parameters of the generic preset (msg.scope, msg.audience,
- * msg.resource), checked like msg.tenant before any request; their cache-key part; and
- * which client authentication each grant allows.
+ * msg.resource), checked like msg.tenant before any request, and their cache-key part.
  */
 import { M2MError } from '../errors.js';
 import { describe } from '../validate.js';
-import type { ClientAuthMethod } from './client-assertion.js';
-import { checkResource, type GrantType, type TokenRequestParameters } from './grants.js';
+import { checkResource, type TokenRequestParameters } from './token-request.js';
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), space-delimited. */
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
@@ -65,19 +63,4 @@ export function parametersKey(p: TokenRequestParameters): string {
   const resources = p.resource === undefined ? [] : [...new Set(Array.isArray(p.resource) ? p.resource : [p.resource])].sort();
   const extra = (Array.isArray(p.extra) ? p.extra : Object.entries(p.extra ?? {})).map(([k, v]) => `${k}=${v}`).sort();
   return JSON.stringify([scope, p.audience ?? '', resources, extra]);
-}
-
-/**
- * Which client authentication a grant may use. `none` is a public client: only where PKCE
- * protects the grant (authorization code, and refreshing what it gave; RFC 9700 §2.1.1).
- * Client credentials are for confidential clients only (RFC 6749 §4.4).
- */
-export function checkGrantClientAuth(grant: GrantType, clientAuth: ClientAuthMethod, provider = 'oauth2'): void {
-  if (clientAuth === 'none' && grant !== 'authorization_code' && grant !== 'refresh_token') {
-    throw new M2MError(
-      'invalid_config',
-      `client authentication "none" (a public client) is only for the authorization_code grant with PKCE and its refresh tokens, not ${grant}`,
-      { provider },
-    );
-  }
 }

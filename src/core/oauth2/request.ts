@@ -7,6 +7,7 @@ import type { HttpRequest } from '../http.js';
 
 export interface OAuthRequest extends HttpRequest {
   headers: Record<string, string>;
+  what: string;
 }
 
 /** A form POST: `form` is a URLSearchParams so that a name may repeat (RFC 8707 `resource`). */

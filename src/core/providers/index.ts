@@ -1,23 +1,29 @@
+/**
+ * The preset registry: one line per provider. A provider is a folder beside this file
+ * (its preset, request builders, response processors and every rule only it has) plus
+ * its locale entries (nodes/locales/<lang>/m2m-provider.json, "preset.<id>").
+ */
 import { M2MError } from '../errors.js';
-import { oauth2 } from './generic.js';
-import { insightsHub } from './insights-hub.js';
-import { iotspot } from './iotspot.js';
-import { thingspaceCore } from './thingspace-core.js';
-import { thingspace } from './thingspace.js';
-import type { Preset, PresetId, ProviderSettings, ResolvedUrls } from './types.js';
-import { verizonCloud } from './verizon-cloud.js';
+import { addSecretKey } from '../redact.js';
+import { insightsHub } from './insights-hub/index.js';
+import { iotspot } from './iotspot/index.js';
+import { oauth2 } from './oauth2/index.js';
+import { thingspaceCore } from './thingspace-core/index.js';
+import { thingspace } from './thingspace/index.js';
+import { SECRET_CREDENTIALS, type Capability, type Preset, type PresetId } from './types.js';
+import { verizonCloud } from './verizon-cloud/index.js';
 
 export * from './types.js';
-export { basicAuth, clientCredentialsGrant, refreshTokenGrant, tokenRequest, withClientAuth } from './oauth2.js';
+export { joinUrl, resolveUrls } from './urls.js';
 
-export const PRESETS: Readonly<Record<PresetId, Preset>> = {
-  thingspace,
-  'thingspace-core': thingspaceCore,
-  'insights-hub': insightsHub,
-  iotspot,
-  'verizon-cloud': verizonCloud,
-  oauth2,
-};
+/** Every preset, in the order the editor lists them. */
+export const PRESETS: Readonly<Record<PresetId, Preset>> = Object.freeze(
+  Object.fromEntries([thingspace, thingspaceCore, insightsHub, iotspot, verizonCloud, oauth2].map((p) => [p.id, p])),
+);
+
+// Every provider's secret headers, and the secret credentials by name, are masked whole by redactDeep.
+for (const preset of Object.values(PRESETS)) for (const header of preset.secretHeaders ?? []) addSecretKey(header);
+for (const name of SECRET_CREDENTIALS) addSecretKey(name);
 
 export function isPresetId(value: unknown): value is PresetId {
   return typeof value === 'string' && Object.hasOwn(PRESETS, value);
@@ -30,38 +36,37 @@ export function getPreset(id: unknown): Preset {
   return PRESETS[id];
 }
 
-function join(base: string, path: string): string {
-  return base.replace(/\/+$/, '') + path;
+const CAPABILITY_LABEL: Record<Capability, string> = {
+  tenants: 'user tenants',
+  revoke: 'token revocation',
+  introspect: 'token info',
+  session: 'M2M sessions',
+  authorization: 'authorization in the browser',
+};
+
+/** The labels of the presets for which `has` holds, for "presets that offer it: …". */
+export function presetsWith(has: (p: Preset) => boolean): string[] {
+  return Object.values(PRESETS)
+    .filter(has)
+    .map((p) => p.label);
 }
 
-/** The preset's URLs with every non-empty setting taking precedence. */
-export function resolveUrls(preset: Preset, settings: ProviderSettings): ResolvedUrls {
-  const baseUrl = (settings.baseUrl || preset.baseUrl).trim();
-  const pick = (explicit: string | undefined, path: string | undefined) =>
-    explicit?.trim() ? explicit.trim() : path !== undefined && baseUrl ? join(baseUrl, path) : undefined;
-  const tokenUrl = pick(settings.tokenUrl, preset.tokenPath || undefined);
-  if (!tokenUrl) {
-    throw new M2MError('invalid_config', `the ${preset.label} provider needs a token URL`, { provider: preset.id });
-  }
-  assertHttpUrl(tokenUrl, preset.id);
-  return {
-    baseUrl,
-    tokenUrl,
-    revokeUrl: pick(settings.revokeUrl, preset.revokePath),
-    introspectUrl: pick(settings.introspectUrl, preset.introspectPath),
-  };
+/** The `unsupported` error of a node asking `preset` for something it does not have. */
+export function unsupported(preset: Preset, what: string, has: (p: Preset) => boolean): M2MError {
+  const offered = presetsWith(has);
+  return new M2MError(
+    'unsupported',
+    `${what}: the ${preset.label} provider does not offer this` +
+      (offered.length > 0 ? `; choose a provider preset that does (${offered.join(', ')})` : ''),
+    { provider: preset.id },
+  );
 }
 
-function assertHttpUrl(url: string, provider: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new M2MError('invalid_config', `"${url}" is not a valid URL`, { provider });
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new M2MError('invalid_config', `"${url}" must be an http or https URL`, { provider });
-  }
+/** The capability, or `unsupported` naming the presets that have it. */
+export function requireCapability<C extends Capability>(preset: Preset, capability: C, what = CAPABILITY_LABEL[capability]): NonNullable<Preset[C]> {
+  const value = preset[capability];
+  if (!value) throw unsupported(preset, what, (p) => Boolean(p[capability]));
+  return value as NonNullable<Preset[C]>;
 }
 
 /** What the editor needs to know of each preset (served by the config node's admin endpoint). */
@@ -75,7 +80,11 @@ export function describePresets() {
     introspectPath: p.introspectPath,
     clientAuth: p.clientAuth,
     defaultScope: p.defaultScope,
-    tenants: p.tenants,
+    tenants: Boolean(p.tenants),
     fields: p.fields,
+    requiresSettings: p.requiresSettings ?? [],
+    session: Boolean(p.session),
+    authorization: Boolean(p.authorization),
+    devices: Object.keys(p.devices ?? {}),
   }));
 }

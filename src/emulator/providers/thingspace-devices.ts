@@ -180,7 +180,7 @@ export function coreRecord(device: DemoDevice, settings: DeviceSettings, now = D
   };
 }
 
-/** The device as a line of the M2M device list (PROVIDERS.md §1). */
+/** The device as a line of the M2M device list (docs/providers.md §1). */
 export function m2mRecord(device: DemoDevice): Record<string, unknown> {
   return {
     accountName: '0000123456-00001',

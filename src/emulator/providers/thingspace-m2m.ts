@@ -1,7 +1,7 @@
 /**
  * ThingSpace M2M (Software Management / Connectivity): session login and logout with
  * a 20-minute idle expiry, the device list with largestDeviceIdSeen paging, and the
- * account lock after five failed logins (PROVIDERS.md §1).
+ * account lock after five failed logins (docs/providers.md §1).
  */
 import { randomBytes } from 'node:crypto';
 import type { Ctx, Route } from '../http.js';

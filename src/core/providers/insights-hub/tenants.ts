@@ -3,16 +3,16 @@
  * then every user tenant (GET /userTenants, page by page), then their tokens
  * (POST /oauthTokens, a few tenants per request) into the shared token cache.
  */
-import { M2MError, toM2MError } from './errors.js';
-import type { ProviderClient } from './provider-client.js';
-import { spaceAuthKey, TOKEN_MANAGER_PATH } from './providers/insights-hub.js';
-import type { ProviderContext } from './providers/types.js';
-import { parseTokenResponse, type Token } from './token.js';
+import { M2MError, toM2MError } from '../../errors.js';
+import { mapLimit } from '../../parallel.js';
+import type { ProviderClient } from '../../provider-client.js';
+import { parseTokenResponse, type Token } from '../../token.js';
+import type { ProviderContext } from '../types.js';
+import { joinUrl } from '../urls.js';
+import { MAX_TENANT_BATCH, spaceAuthKey, TOKEN_MANAGER_PATH } from './index.js';
 
 /** /userTenants answers at most 100 ids per page. */
 export const TENANT_PAGE_SIZE = 100;
-/** /oauthTokens takes at most 5 tenants per request (the provider's document; another source says 2). */
-export const MAX_TENANT_BATCH = 5;
 export const DEFAULT_TENANT_BATCH = MAX_TENANT_BATCH;
 /** /oauthTokens requests in flight at once: enough to hide latency, few enough not to be throttled. */
 export const DEFAULT_BATCHES_IN_FLIGHT = 4;
@@ -63,15 +63,9 @@ export interface TenantTokenReport {
   missing: string[];
 }
 
-/** Throws unless `client` is an Insights Hub account with everything a token request needs. */
+/** Throws `unsupported` unless the account's tokens are per tenant, then what a token request needs. */
 export function requireTenants(client: ProviderClient): void {
-  if (!client.preset.tenants) {
-    throw new M2MError(
-      'unsupported',
-      `listing tenants needs the Siemens Insights Hub provider; this one is ${client.preset.label}`,
-      { provider: client.id },
-    );
-  }
+  client.require('tenants', 'listing tenants');
   client.requireCredentials();
 }
 
@@ -84,7 +78,7 @@ export function tokenManagerUrl(client: ProviderClient, path: string): string {
   const tokenPath = '/oauth/token';
   const root = tokenUrl.endsWith(tokenPath)
     ? tokenUrl.slice(0, -tokenPath.length)
-    : baseUrl.replace(/\/+$/, '') + TOKEN_MANAGER_PATH;
+    : joinUrl(baseUrl, TOKEN_MANAGER_PATH);
   return root + path;
 }
 
@@ -159,7 +153,7 @@ export async function fetchTenantTokens(
   const size = clampInt(options.batchSize, DEFAULT_TENANT_BATCH, 1, MAX_TENANT_BATCH);
   const concurrency = clampInt(options.concurrency, DEFAULT_BATCHES_IN_FLIGHT, 1, 64);
   const unique = [...new Set(tenants)];
-  const due = options.force ? unique : unique.filter((tenant) => !client.cache.isFresh(client.cacheKey({ tenant })));
+  const due = options.force ? unique : unique.filter((tenant) => !client.hasFreshToken({ tenant }));
   const report: TenantTokenReport = {
     tenants: unique.length,
     fetched: 0,
@@ -172,7 +166,7 @@ export async function fetchTenantTokens(
   const url = tokenManagerUrl(client, '/oauthTokens');
   let settled = report.cached;
 
-  await inParallel(chunk(due, size), concurrency, async (batch) => {
+  await mapLimit(chunk(due, size), concurrency, async (batch) => {
     try {
       client.assertOpen();
       report.requests++;
@@ -182,7 +176,7 @@ export async function fetchTenantTokens(
         const token = tokens.get(tenant);
         if (token instanceof M2MError) report.failed.push(failure([tenant], token));
         else if (token) {
-          client.cache.set(client.cacheKey({ tenant }), token);
+          client.storeToken({ tenant }, token);
           report.fetched++;
         } else report.missing.push(tenant);
       }
@@ -242,15 +236,6 @@ function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** Runs `work` on every item, at most `limit` at once. `work` must not throw. */
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function clampInt(value: number | undefined, fallback: number, min: number, max: number): number {

@@ -1,34 +1,29 @@
 import { createHash } from 'node:crypto';
-import { M2MError, toM2MError } from './errors.js';
-import type { ProviderClient } from './provider-client.js';
-import { addSecret, forgetSecret } from './redact.js';
+import { M2MError, toM2MError } from '../errors.js';
+import type { ProviderClient } from '../provider-client.js';
+import type { SessionCapability, SessionHeaders } from '../providers/types.js';
+import { addSecret, forgetSecret } from '../redact.js';
 
 /**
- * The ThingSpace M2M session of one provider account (PROVIDERS.md §1).
+ * The login session of one provider account, on top of its OAuth token (the ThingSpace
+ * M2M session: providers/thingspace/session.ts says how the platform speaks; this file
+ * knows no provider).
  *
- * - One session per ProviderClient, shared by every node: concurrent callers share one login.
- * - The platform expires a session after 20 minutes without use; the keeper tracks the
+ * - One session per account, shared by every node: concurrent callers share one login.
+ * - The platform expires a session after `idleMs` without use; the keeper tracks the
  *   last use and logs in again only when that time has passed, or when the platform
  *   answers a call "session expired" (then: one re-login, one retry).
- * - Five failed logins lock the account, so a rejected login is never retried, and after
- *   `maxFailedLogins` rejections in a row (default 2) the keeper refuses to log in until
- *   the UWS credentials change or the flow is redeployed (`resetGuard`).
- * - `release` by the last node using it logs the session out, best effort and bounded in time.
- *
- * Kept in a WeakMap keyed by the ProviderClient (see `sessionKeeper`), not on the client:
- * the client stays protocol-free, the keeper goes when the client goes (a redeploy makes a
- * new client, hence a new session), and nothing outside this module can reach the session token.
+ * - Rejected logins lock the account at the provider (ThingSpace: five), so a rejected
+ *   login is never retried, and after `maxFailedLogins` rejections in a row (default 2)
+ *   the keeper refuses to log in until the credentials change or the flow is redeployed
+ *   (`resetGuard`).
+ * - Nodes `attach` and `release`; the last one to release logs the session out, best
+ *   effort and bounded in time. The ProviderClient that owns the keeper closes it.
  */
 
-export const M2M_LOGIN_PATH = '/api/m2m/v1/session/login';
-export const M2M_LOGOUT_PATH = '/api/m2m/v1/session/logout';
-/** The platform's idle expiry. */
-export const SESSION_IDLE_MS = 20 * 60_000;
 /** Log in again this long before the idle expiry: a request takes time to arrive. */
 export const SESSION_IDLE_MARGIN_MS = 30_000;
 export const DEFAULT_MAX_FAILED_LOGINS = 2;
-/** Five rejected logins lock a ThingSpace account: the guard stops well before. */
-export const ACCOUNT_LOCK_AFTER = 5;
 export const DEFAULT_LOGOUT_TIMEOUT_MS = 3_000;
 
 export interface SessionKeeperOptions {
@@ -56,86 +51,15 @@ interface Session {
   bearer: string;
 }
 
-/** Headers of an M2M call: the account's bearer token and the session token. */
-export type SessionHeaders = { Authorization: string; 'VZ-M2M-Token': string };
-
-const keepers = new WeakMap<ProviderClient, SessionKeeper>();
-
-/** The session keeper of a ThingSpace provider account, made on first use. Throws invalid_config for other presets. */
-export function sessionKeeper(client: ProviderClient, options?: SessionKeeperOptions): SessionKeeper {
-  let keeper = keepers.get(client);
-  if (!keeper) {
-    keeper = new SessionKeeper(client, options);
-    keepers.set(client, keeper);
-  }
-  return keeper;
-}
-
-/** The keeper of this client if one was made (revoke logs out only an existing session). */
-export function findSessionKeeper(client: ProviderClient): SessionKeeper | undefined {
-  return keepers.get(client);
-}
-
-/** Throws invalid_config unless the account uses the ThingSpace preset (the only one with M2M sessions). */
-export function requireThingSpace(client: ProviderClient, feature = 'M2M sessions'): void {
-  if (client.id !== 'thingspace') {
-    throw new M2MError(
-      'invalid_config',
-      `${feature} need the Verizon ThingSpace provider preset; the selected provider is ${client.preset.label}`,
-      { provider: client.id },
-    );
-  }
-}
-
-function text(e: M2MError): string {
-  const c = e.cause;
-  return [c.error, c.errorCode, c.error_description].filter(Boolean).join(' ');
-}
-
-/** A 401 that names the OAuth bearer token (`error: "invalid_token"`): a new token helps, a new session does not. */
-export function isTokenRejected(e: unknown): boolean {
-  return e instanceof M2MError && e.status === 401 && e.cause.error === 'invalid_token';
-}
-
-/**
- * "Session expired" as PROVIDERS.md says to recognize it: the exact code is unconfirmed,
- * so any error whose code or message speaks of an expired or invalid session (token),
- * e.g. errorCode "SessionToken.Expired", or a 401 that does not name the bearer token.
- */
-export function isSessionExpired(e: unknown): boolean {
-  if (!(e instanceof M2MError)) return false;
-  if (e.code === 'session_expired') return true;
-  const t = text(e);
-  if (/session/i.test(t) && /(expire|invalid|not\s*found|unknown|timed?\s*out)/i.test(t)) return true;
-  return e.status === 401 && !isTokenRejected(e);
-}
-
-/**
- * A login the platform refused (bad UWS credentials, locked account, a malformed request):
- * counts toward the lockout. Only an explicit invalid_token 401 is known not to be about the
- * credentials; an empty 401 counts, to be safe.
- */
-function isLoginRejected(e: unknown): boolean {
-  if (!(e instanceof M2MError) || e.status === undefined || isTokenRejected(e)) return false;
-  return e.status === 400 || e.status === 401 || e.status === 403;
-}
-
 function fingerprint(username: string | undefined, password: string | undefined): string {
   return createHash('sha256')
     .update(`${username ?? ''}\u0000${password ?? ''}`)
     .digest('base64url');
 }
 
-function timeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
 export class SessionKeeper {
   readonly client: ProviderClient;
+  private readonly protocol: SessionCapability;
   private readonly idleMs: number;
   private readonly idleMarginMs: number;
   private readonly defaultMaxFailures: number;
@@ -147,25 +71,26 @@ export class SessionKeeper {
   private failures = 0;
   private failedFor: string | undefined;
   private lastRejection: M2MError | undefined;
+  private closed = false;
   /** Nodes using the session, with the lockout threshold each asked for. */
   private readonly users = new Map<string, number | undefined>();
 
-  constructor(client: ProviderClient, options: SessionKeeperOptions = {}) {
-    requireThingSpace(client);
+  /** Made by ProviderClient.session(), which checks that the preset has a session. */
+  constructor(client: ProviderClient, protocol: SessionCapability, options: SessionKeeperOptions = {}) {
     this.client = client;
-    this.idleMs = options.idleMs ?? SESSION_IDLE_MS;
+    this.protocol = protocol;
+    this.idleMs = options.idleMs ?? protocol.idleMs;
     this.idleMarginMs = Math.min(options.idleMarginMs ?? SESSION_IDLE_MARGIN_MS, this.idleMs / 2);
     this.defaultMaxFailures = options.maxFailedLogins ?? DEFAULT_MAX_FAILED_LOGINS;
     this.logoutTimeoutMs = options.logoutTimeoutMs ?? DEFAULT_LOGOUT_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
   }
 
-  /** Rejections in a row after which no login is sent: the lowest any user asked for (1–4), else 2. */
+  /** Rejections in a row after which no login is sent: the lowest any user asked for, else 2; always below the provider's lock. */
   get maxFailedLogins(): number {
-    let max = this.defaultMaxFailures;
     const asked = [...this.users.values()].filter((v): v is number => typeof v === 'number');
-    if (asked.length > 0) max = Math.min(...asked);
-    return Math.min(ACCOUNT_LOCK_AFTER - 1, Math.max(1, Math.floor(max)));
+    const max = asked.length > 0 ? Math.min(...asked) : this.defaultMaxFailures;
+    return Math.min(this.protocol.lockAfter - 1, Math.max(1, Math.floor(max)));
   }
 
   get state(): SessionState {
@@ -210,7 +135,7 @@ export class SessionKeeper {
   }
 
   /**
-   * The headers of an M2M call, logging in if there is no live session, and counts
+   * The headers of a session call, logging in if there is no live session, and counts
    * as a use of the session (the caller sends a request with them right away).
    */
   async headers(): Promise<{ headers: SessionHeaders; info: SessionInfo }> {
@@ -221,19 +146,20 @@ export class SessionKeeper {
   }
 
   /**
-   * Runs one M2M API call with both headers. A 401 invalid_token: one new token, one
-   * retry. "Session expired": one re-login, one retry. Nothing more.
+   * Runs one API call with the session's headers. A rejected bearer token: one new token,
+   * one retry. "Session expired": one re-login, one retry. Nothing more.
    */
   async call<T>(run: (headers: SessionHeaders) => Promise<T>): Promise<T> {
+    const p = this.protocol;
     let session = await this.ensure();
     try {
       const result = await run(await this.headersOf(session));
       this.touch(session);
       return result;
     } catch (e) {
-      const tokenRejected = isTokenRejected(e);
-      if (!tokenRejected && !isSessionExpired(e)) throw e;
-      // A 401 without an M2M error code may be about either token: drop the bearer token as well.
+      const tokenRejected = p.isTokenRejected(e);
+      if (!tokenRejected && !p.isExpired(e)) throw e;
+      // A 401 without a provider error code may be about either token: drop the bearer token as well.
       const ambiguous = (e as M2MError).status === 401 && !(e as M2MError).cause.errorCode;
       if (tokenRejected || ambiguous) this.client.invalidate({}, session.bearer);
       if (!tokenRejected) {
@@ -245,12 +171,12 @@ export class SessionKeeper {
         this.touch(session);
         return result;
       } catch (again) {
-        if (!isSessionExpired(again)) throw again;
+        if (!p.isExpired(again)) throw again;
         // Known dead now: the next call logs in instead of trying it once more.
         this.drop(session);
         const err = toM2MError(again, this.client.id);
         const when = tokenRejected ? 'after a new token' : 'again right after a new login';
-        throw new M2MError('session_expired', `ThingSpace answered "session expired" ${when}: ${err.message}`, {
+        throw new M2MError('session_expired', `${this.client.preset.label} answered "session expired" ${when}: ${err.message}`, {
           ...err.cause,
           provider: this.client.id,
         });
@@ -265,41 +191,42 @@ export class SessionKeeper {
   async logout(timeoutMs = this.logoutTimeoutMs): Promise<boolean> {
     let session = this.session;
     if (!session && this.pending) {
-      const done = await timeout(this.pending.catch(() => undefined), timeoutMs);
-      session = done === 'timeout' ? undefined : this.session;
+      // A login on its way: wait for it (bounded), so that its session is not left behind.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const gaveUp = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), timeoutMs);
+      });
+      await Promise.race([this.pending.catch(() => undefined), gaveUp]).finally(() => clearTimeout(timer));
+      session = this.session;
     }
     if (!session) return false;
     this.drop(session);
-    const request = this.client.http
-      .request({
-        method: 'POST',
-        url: this.url(M2M_LOGOUT_PATH),
-        headers: { authorization: `Bearer ${session.bearer}`, 'vz-m2m-token': session.token },
-        retry: false,
+    try {
+      await this.client.http.request({
+        ...this.protocol.logoutRequest(this.client.context(), session.bearer, session.token),
+        // got's own timeout frees the socket, too.
+        timeout: timeoutMs,
         // The last node using the session logs out while the redeploy closes the provider node.
         survivesClose: true,
-        what: 'M2M session logout',
-      })
-      .then(
-        () => true,
-        () => false,
-      );
-    const result = await timeout(request, timeoutMs);
-    return result === true;
-  }
-
-  /** Drops the session without logging out (tests, a closed client). */
-  close(): void {
-    if (this.session) this.drop(this.session);
-    this.users.clear();
-  }
-
-  private url(path: string): string {
-    const base = this.client.urls.baseUrl;
-    if (!base) {
-      throw new M2MError('invalid_config', 'the ThingSpace provider has no base URL for M2M calls', { provider: this.client.id });
+      });
+      return true;
+    } catch {
+      return false;
     }
-    return base.replace(/\/+$/, '') + path;
+  }
+
+  /**
+   * The owning client closed (a redeploy): no login is sent any more. A live session
+   * stays for its users: Node-RED may close the config node before the nodes using it,
+   * and the last of them to release logs it out.
+   */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Forgets the live session without logging out (tests, and a session known to be dead). */
+  abandon(): void {
+    if (this.session) this.drop(this.session);
   }
 
   private fresh(s: Session): boolean {
@@ -322,7 +249,7 @@ export class SessionKeeper {
   private async headersOf(s: Session): Promise<SessionHeaders> {
     const { token } = await this.client.getToken();
     s.bearer = token.accessToken;
-    return { Authorization: `Bearer ${token.accessToken}`, 'VZ-M2M-Token': s.token };
+    return this.protocol.headers(token.tokenType, token.accessToken, s.token);
   }
 
   private sameCredentials(): boolean {
@@ -349,44 +276,40 @@ export class SessionKeeper {
   }
 
   private async login(): Promise<Session> {
+    this.client.assertOpen();
+    if (this.closed) throw new M2MError('closed', `the ${this.client.preset.label} provider node was stopped`, { provider: this.client.id });
+    const p = this.protocol;
+    const label = this.client.preset.label;
+    const lockAfter = p.lockAfter;
     if (this.failures > 0 && !this.sameCredentials()) this.resetGuard(); // credentials changed
     if (this.blocked()) {
       const last = this.lastRejection;
       throw new M2MError(
         'login_blocked',
-        `M2M login not sent: ThingSpace rejected the last ${this.failures} logins, and ${ACCOUNT_LOCK_AFTER} failed logins lock the account. ` +
+        `${p.label} login not sent: ${label} rejected the last ${this.failures} logins, and ${lockAfter} failed logins lock the account. ` +
           'Check the UWS username and password in the m2m-provider node, then deploy again' +
           (last ? ` (last answer: ${last.message})` : ''),
         { ...(last?.cause ?? {}), provider: this.client.id },
       );
     }
-    this.client.requireCredentials(['clientId', 'clientSecret', 'username', 'password']);
-    const username = this.client.credential('username')!;
-    const password = this.client.credential('password')!;
+    this.client.requireCredentials(['clientId', 'clientSecret', ...p.requires]);
+    const username = this.client.credential('username');
+    const password = this.client.credential('password');
     let { token } = await this.client.getToken();
-    const send = (bearer: string) =>
-      this.client.http.request<Record<string, unknown>>({
-        method: 'POST',
-        url: this.url(M2M_LOGIN_PATH),
-        headers: { authorization: `Bearer ${bearer}` },
-        json: { username, password },
-        // Never resent by the HTTP layer either: a repeated failure counts toward the account lock.
-        retry: false,
-        what: 'M2M session login',
-      });
+    const send = (bearer: string) => this.client.http.request<Record<string, unknown>>(p.loginRequest(this.client.context(), bearer));
     let body: Record<string, unknown>;
     try {
       try {
         ({ body } = await send(token.accessToken));
       } catch (e) {
-        // The gateway refused the bearer token, so the UWS credentials were never checked: new token, once.
-        if (!isTokenRejected(e)) throw e;
+        // The gateway refused the bearer token, so the credentials were never checked: new token, once.
+        if (!p.isTokenRejected(e)) throw e;
         this.client.invalidate({}, token.accessToken);
         ({ token } = await this.client.getToken());
         ({ body } = await send(token.accessToken));
       }
     } catch (e) {
-      if (!isLoginRejected(e)) throw e;
+      if (!p.isLoginRejected(e)) throw e;
       const err = toM2MError(e, this.client.id);
       this.failures = this.sameCredentials() ? this.failures + 1 : 1;
       this.failedFor = fingerprint(username, password);
@@ -394,19 +317,14 @@ export class SessionKeeper {
       const left = this.maxFailedLogins - this.failures;
       throw new M2MError(
         'login_rejected',
-        `ThingSpace rejected the M2M login (${err.message}). Not retried: ${ACCOUNT_LOCK_AFTER} failed logins lock the account; ` +
+        `${label} rejected the ${p.label} login (${err.message}). Not retried: ${lockAfter} failed logins lock the account; ` +
           (left > 0
             ? `${left} more attempt${left === 1 ? '' : 's'} before this node stops trying`
             : 'no further login is sent until the UWS credentials change or the flow is redeployed'),
         { ...err.cause, provider: this.client.id },
       );
     }
-    const sessionToken = typeof body.sessionToken === 'string' && body.sessionToken !== '' ? body.sessionToken : undefined;
-    if (!sessionToken) {
-      throw new M2MError('invalid_response', 'ThingSpace answered the M2M login without a sessionToken', {
-        provider: this.client.id,
-      });
-    }
+    const sessionToken = p.processLoginResponse(this.client.context(), body);
     addSecret(sessionToken);
     this.resetGuard();
     const now = this.now();

@@ -5,29 +5,19 @@
  * The Node-RED adapter only wires these to admin endpoints.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { M2MError, toM2MError } from './errors.js';
-import type { HttpClient } from './http.js';
-import { tokenRequest } from './providers/oauth2.js';
-import type { ClientAuth, PresetId } from './providers/types.js';
-import { verizonCloudAuthorization } from './providers/verizon-cloud.js';
-import { addSecret, forgetSecret, redact } from './redact.js';
-import type { Token } from './token.js';
+import { M2MError, toM2MError } from '../errors.js';
+import type { HttpClient } from '../http.js';
+import { getPreset } from '../providers/index.js';
+import type { AuthorizationCodeConfig, ClientAuth, PresetId } from '../providers/types.js';
+import { addSecret, forgetSecret, redact } from '../redact.js';
+import type { Token } from '../token.js';
+import { tokenRequest } from './token-request.js';
 
-/** What a preset needs for the authorization code grant. */
-export interface AuthorizationCodeConfig {
-  /** Path of the authorize page under the provider's base URL. */
-  authorizePath: string;
-  /** Send a PKCE S256 challenge (servers that do not know PKCE ignore it, RFC 6749 §3.1). */
-  pkce: boolean;
-}
+export type { AuthorizationCodeConfig } from '../providers/types.js';
 
-/** Presets whose tokens come from a user's consent. */
-export const AUTHORIZATION_CODE_PRESETS: Readonly<Partial<Record<PresetId, AuthorizationCodeConfig>>> = {
-  'verizon-cloud': verizonCloudAuthorization,
-};
-
+/** The authorization code grant of a preset whose tokens come from a user's consent, if it has one. */
 export function authorizationCodeConfig(preset: PresetId): AuthorizationCodeConfig | undefined {
-  return AUTHORIZATION_CODE_PRESETS[preset];
+  return getPreset(preset).authorization;
 }
 
 /** How long a `state` is accepted. */

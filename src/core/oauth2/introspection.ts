@@ -1,31 +1,17 @@
 /**
- * Revocation (RFC 7009) and introspection (RFC 7662) requests of the generic preset, built
- * like the grants: a plain request, then a check of the answer.
+ * RFC 7662 token introspection: the plain request and answer check (introspectionRequestOf,
+ * processIntrospectionResponse, as the other protocol steps) and the capability every preset
+ * with an RFC 7662 endpoint uses (POST `token` with client authentication, answer `{active, …}`).
  */
 import { M2MError } from '../errors.js';
 import type { HttpClient } from '../http.js';
+import type { IntrospectCapability } from '../providers/types.js';
+import { authenticatedForm } from './client-auth.js';
 import { formPost, type ClientAuthParts, type OAuthFormRequest } from './request.js';
-
-export type TokenTypeHint = 'access_token' | 'refresh_token';
-
-/** RFC 7009 §2.1: `token` and an optional `token_type_hint`. The answer's body is ignored (§2.2). */
-export function revocationRequest(url: string, auth: ClientAuthParts, token: string, hint?: TokenTypeHint): OAuthFormRequest {
-  return {
-    ...formPost(url, auth, [['token', token], ['token_type_hint', hint]], 'token revocation'),
-    ignoreBody: true,
-  };
-}
-
-/**
- * RFC 7009 §2.2: 200 means revoked, also for a token the server did not know. Errors (§2.2.1,
- * `unsupported_token_type`; 503: the token is still valid) are thrown by the HttpClient.
- */
-export async function revoke(http: HttpClient, req: OAuthFormRequest): Promise<void> {
-  await http.request(req);
-}
+import type { TokenTypeHint } from './revocation.js';
 
 /** RFC 7662 §2.1. */
-export function introspectionRequest(url: string, auth: ClientAuthParts, token: string, hint?: TokenTypeHint): OAuthFormRequest {
+export function introspectionRequestOf(url: string, auth: ClientAuthParts, token: string, hint?: TokenTypeHint): OAuthFormRequest {
   const req = formPost(url, auth, [['token', token], ['token_type_hint', hint]], 'token introspection');
   return { ...req, headers: { ...req.headers, accept: 'application/json' } };
 }
@@ -58,3 +44,9 @@ export async function introspect(http: HttpClient, req: OAuthFormRequest): Promi
   const { body } = await http.request(req);
   return processIntrospectionResponse(body, http.provider);
 }
+
+export const rfc7662Introspection: IntrospectCapability = {
+  request: async (ctx, url, token) => ({
+    ...introspectionRequestOf(url, await authenticatedForm(ctx, {}), token, 'access_token'),
+  }),
+};

@@ -1,0 +1,38 @@
+/** URLs of a provider account: the preset's paths under the base URL, overridden by settings. */
+import { M2MError } from '../errors.js';
+import type { Preset, ProviderSettings, ResolvedUrls } from './types.js';
+
+/** `base` without trailing slashes, then `path` (which starts with one). */
+export function joinUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, '') + path;
+}
+
+/** The preset's URLs with every non-empty setting taking precedence. */
+export function resolveUrls(preset: Preset, settings: ProviderSettings): ResolvedUrls {
+  const baseUrl = (settings.baseUrl || preset.baseUrl).trim();
+  const pick = (explicit: string | undefined, path: string | undefined) =>
+    explicit?.trim() ? explicit.trim() : path !== undefined && baseUrl ? joinUrl(baseUrl, path) : undefined;
+  const tokenUrl = pick(settings.tokenUrl, preset.tokenPath || undefined);
+  if (!tokenUrl) {
+    throw new M2MError('invalid_config', `the ${preset.label} provider needs a token URL`, { provider: preset.id });
+  }
+  assertHttpUrl(tokenUrl, preset.id);
+  return {
+    baseUrl,
+    tokenUrl,
+    revokeUrl: pick(settings.revokeUrl, preset.revokePath),
+    introspectUrl: pick(settings.introspectUrl, preset.introspectPath),
+  };
+}
+
+function assertHttpUrl(url: string, provider: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new M2MError('invalid_config', `"${url}" is not a valid URL`, { provider });
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new M2MError('invalid_config', `"${url}" must be an http or https URL`, { provider });
+  }
+}
