@@ -28,6 +28,7 @@ function withoutToken(value: unknown, token: string): unknown {
  * The answer never carries the token value. An answer with an OAuth `error` is thrown.
  */
 export async function introspectToken(client: ProviderClient, params: TokenParams = {}): Promise<Raw> {
+  await client.ready();
   const url = client.urls.introspectUrl;
   if (!url) {
     throw new M2MError(

@@ -7,6 +7,7 @@ import {
   resolveUrls,
   SECRET_CREDENTIALS,
   type Capability,
+  type ClientAuth,
   type EditorField,
   type Preset,
   type ProviderContext,
@@ -16,6 +17,7 @@ import {
   type TokenParams,
 } from './providers/index.js';
 import { clientAuthCredentials } from './oauth2/client-auth.js';
+import { parametersKey, splitResources } from './oauth2/parameters.js';
 import { addSecret, forgetSecret } from './redact.js';
 import { SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
 import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
@@ -68,6 +70,7 @@ export class ProviderClient {
   private readonly sessionOptions: SessionKeeperOptions | undefined;
   private credentials: ProviderCredentials;
   private resolvedUrls?: ResolvedUrls;
+  private discovery?: Promise<void>;
   private credentialsComplete?: boolean;
   private closed = false;
   private readonly onCredentialRotated: ProviderClientOptions['onCredentialRotated'];
@@ -76,7 +79,8 @@ export class ProviderClient {
   private refreshCount = 0;
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
-    this.preset = getPreset(settings.preset);
+    const preset = getPreset(settings.preset);
+    this.preset = preset.forSettings?.(settings) ?? preset;
     this.settings = { ...settings };
     this.credentials = { ...credentials };
     this.onCredentialRotated = options.onCredentialRotated;
@@ -106,15 +110,45 @@ export class ProviderClient {
 
   /** Every URL of this account, presets filled in. Throws invalid_config for a bad URL. */
   get urls(): ResolvedUrls {
+    if (!this.resolvedUrls && this.discovers()) {
+      throw new M2MError('invalid_config', `the ${this.preset.label} provider's endpoints are not read from its issuer yet`, { provider: this.id });
+    }
     // Settings do not change for the life of a client: resolve once.
     this.resolvedUrls ??= resolveUrls(this.preset, this.settings);
     return this.resolvedUrls;
   }
 
+  private discovers(): boolean {
+    return Boolean(this.preset.discover && this.settings.issuer);
+  }
+
+  /**
+   * Reads the endpoints from the server where the preset discovers them (oauth2 with an
+   * issuer: RFC 8414, else OIDC discovery), once per client; a failure is tried again by the
+   * next call. Await before reading `urls` (token requests do it themselves).
+   */
+  ready(): Promise<void> {
+    if (this.resolvedUrls || !this.discovers()) return Promise.resolve();
+    this.discovery ??= Promise.resolve(this.preset.discover!(this.http, this.settings)).then(
+      (found) => {
+        this.resolvedUrls = resolveUrls(this.preset, this.settings, found ?? {});
+      },
+      (e: unknown) => {
+        this.discovery = undefined;
+        throw e;
+      },
+    );
+    return this.discovery;
+  }
+
   /** The context a preset's functions receive. */
   context(): ProviderContext {
-    const clientAuth = (this.offers('clientAuth') && this.settings.clientAuth) || this.preset.clientAuth;
+    const clientAuth = this.clientAuth();
     return { provider: this.id, http: this.http, settings: this.settings, credentials: this.credentials, urls: this.urls, clientAuth };
+  }
+
+  private clientAuth(): ClientAuth {
+    return (this.offers('clientAuth') && this.settings.clientAuth) || this.preset.clientAuth;
   }
 
   /** The base URL joined with `path` (an API call under the provider's host); invalid_config without a base URL. */
@@ -190,19 +224,27 @@ export class ProviderClient {
 
   /** The credentials the client authentication needs (revocation, introspection): missing_credentials without them. */
   requireClientCredentials(): void {
-    this.requireCredentials(clientAuthCredentials(this.context().clientAuth));
+    this.requireCredentials(clientAuthCredentials(this.clientAuth()));
   }
 
   /** Fills in the defaults of a token request: the host tenant, the configured scope. */
   normalize(params: TokenParams = {}): TokenParams {
     const tenant = this.preset.tenants ? params.tenant || this.settings.hostTenant || undefined : undefined;
     const scope = params.scope || (this.offers('scope') ? this.settings.scope : undefined) || this.preset.defaultScope || undefined;
-    return { tenant, scope };
+    // oauth2: msg.audience / msg.resource, else the settings (keys only where set: other presets' params stay as they were).
+    const audience = params.audience || (this.offers('audience') ? this.settings.audience : undefined) || undefined;
+    const resource = params.resource ?? (this.offers('resource') ? splitResources(this.settings.resource) : undefined);
+    return audience || resource ? { tenant, scope, ...(audience ? { audience } : {}), ...(resource ? { resource } : {}) } : { tenant, scope };
   }
 
   cacheKey(params: TokenParams = {}): string {
-    const p = this.normalize(params);
-    return TokenCache.key(this.id, p.tenant, p.scope);
+    return this.keyOf(this.normalize(params));
+  }
+
+  private keyOf(p: TokenParams): string {
+    const key = TokenCache.key(this.id, p.tenant, p.scope);
+    // Each audience and set of resources is its own token (issue 13 item 5); the settings' extra parameters are the client's own.
+    return p.audience || p.resource ? `${key}\u0000${parametersKey({ audience: p.audience, resource: p.resource })}` : key;
   }
 
   /**
@@ -216,7 +258,7 @@ export class ProviderClient {
       this.assertOpen();
       this.requireCredentials();
       const p = this.normalize(params);
-      return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.fetchToken(p), force);
+      return this.cache.get(this.keyOf(p), () => this.fetchToken(p), force);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -234,6 +276,7 @@ export class ProviderClient {
    * would leave the second one rejected (and the user authorizing again).
    */
   private fetchToken(p: TokenParams): Promise<Token> {
+    if (!this.resolvedUrls && this.discovers()) return this.ready().then(() => this.fetchToken(p));
     if (!this.preset.rotatesRefreshToken) return this.preset.fetchToken(this.context(), p);
     this.refreshCount++;
     const run = this.refreshing.then(() => this.refreshOnce(p)).finally(() => this.refreshCount--);

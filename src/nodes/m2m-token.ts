@@ -3,7 +3,7 @@
  * operation "inspect": the provider's token info (introspection) answer in msg.payload.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { formatDuration, introspectToken, readFlag, readHeaders, readTenant, setHeaders } from '@iot-m2m/node-red-auth/core';
+import { formatDuration, introspectToken, readFlag, readHeaders, readTenant, readTokenParams, setHeaders } from '@iot-m2m/node-red-auth/core';
 import { fail, providerClient, type Done, type Send } from './shared.js';
 
 interface TokenNodeDef extends NodeDef {
@@ -52,9 +52,11 @@ export = function register(RED: NodeAPI): void {
       try {
         const client = providerClient(RED, config.provider);
         const tenant = readTenant(msg.tenant) ?? readTenant(config.tenant || undefined, 'the node\'s tenant');
+        // msg.scope, msg.audience, msg.resource (oauth2): each selects its own token.
+        const params = { tenant, ...readTokenParams(msg) };
         if (config.operation === 'inspect') {
           node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-token.status.inspecting') });
-          msg.payload = await introspectToken(client, { tenant });
+          msg.payload = await introspectToken(client, params);
           node.status({ fill: 'green', shape: 'dot', text: RED._('m2m-token.status.inspected') });
           shown = undefined;
           send(msg);
@@ -63,7 +65,6 @@ export = function register(RED: NodeAPI): void {
         }
         const force = readFlag(msg.refresh, 'msg.refresh');
         const headers = readHeaders(msg.headers); // checked before any request, merged after
-        const params = { tenant };
         // Between renewals the token is taken from the cache without waiting on a promise.
         let token = force ? undefined : client.freshToken(params);
         let fromCache = true;

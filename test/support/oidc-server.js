@@ -251,4 +251,53 @@ async function startOidcServer({ tls, path = '', rfc8414 = true } = {}) {
   };
 }
 
-module.exports = { startOidcServer, CLIENTS, RESOURCE_PREFIX };
+/**
+ * Follows the authorization request through oidc-provider's development login and consent
+ * pages with plain HTTP (a cookie jar, the forms' actions), as a browser would, and returns
+ * the callback URL the server redirects to (nothing listens there).
+ */
+async function authorizeWithoutBrowser(authorizeUrl, redirectUri) {
+  const jar = new Map();
+  let url = authorizeUrl;
+  let method = 'GET';
+  let body;
+  const pages = [];
+  for (let step = 0; step < 12; step++) {
+    const res = await fetch(url, {
+      method,
+      body,
+      redirect: 'manual',
+      headers: {
+        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const pair = c.split(';')[0];
+      const i = pair.indexOf('=');
+      const value = pair.slice(i + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(c)) jar.delete(pair.slice(0, i));
+      else jar.set(pair.slice(0, i), value);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      const location = new URL(res.headers.get('location'), url).href;
+      if (location.startsWith(redirectUri)) return { callback: new URL(location), pages };
+      url = location;
+      method = 'GET';
+      body = undefined;
+      continue;
+    }
+    const html = await res.text();
+    if (res.status !== 200) throw new Error(`${url}: ${res.status} ${html.slice(0, 300)}`);
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1]?.replace(/&#x2F;/g, '/').replace(/&amp;/g, '&');
+    const prompt = /name="prompt" value="([^"]+)"/.exec(html)?.[1];
+    if (!action || !prompt) throw new Error(`no form on ${url}`);
+    pages.push(prompt);
+    url = new URL(action, url).href;
+    method = 'POST';
+    body = prompt === 'login' ? 'prompt=login&login=plant-operator&password=any' : `prompt=${prompt}`;
+  }
+  throw new Error('the authorization did not reach the callback');
+}
+
+module.exports = { startOidcServer, authorizeWithoutBrowser, CLIENTS, RESOURCE_PREFIX };

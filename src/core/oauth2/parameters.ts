@@ -64,3 +64,26 @@ export function parametersKey(p: TokenRequestParameters): string {
   const extra = (Array.isArray(p.extra) ? p.extra : Object.entries(p.extra ?? {})).map(([k, v]) => `${k}=${v}`).sort();
   return JSON.stringify([scope, p.audience ?? '', resources, extra]);
 }
+
+/** The resource setting: URIs separated by spaces or line breaks (a URI contains neither); undefined when empty. */
+export function splitResources(value: string | undefined): string[] | undefined {
+  const list = [...new Set((value ?? '').split(/\s+/).filter((r) => r !== ''))];
+  return list.length ? list : undefined;
+}
+
+/**
+ * msg.scope, msg.audience and msg.resource as TokenParams, each checked (readScope,
+ * readAudience, readResource); keys only for what the message has, so a message without them
+ * costs three property reads.
+ */
+export function readTokenParams(msg: Record<string, unknown>): {
+  scope?: string;
+  audience?: string;
+  resource?: string[];
+} {
+  const out: { scope?: string; audience?: string; resource?: string[] } = {};
+  if (msg.scope !== undefined) out.scope = readScope(msg.scope);
+  if (msg.audience !== undefined) out.audience = readAudience(msg.audience);
+  if (msg.resource !== undefined) out.resource = readResource(msg.resource);
+  return out;
+}

@@ -96,6 +96,8 @@ export interface ResolvedUrls {
   tokenUrl: string;
   revokeUrl?: string;
   introspectUrl?: string;
+  /** The authorization endpoint (oauth2 preset: setting or discovery). */
+  authorizeUrl?: string;
 }
 
 /** A request a capability builds; the shared mechanism sends it with the account's HttpClient. */
@@ -223,6 +225,16 @@ export interface Preset {
   secretHeaders?: string[];
   /** Requests one new token. */
   fetchToken(ctx: ProviderContext, params: TokenParams): Promise<Token>;
+  /**
+   * The preset as the settings make it (oauth2: the grant decides the credentials, the
+   * refresh-token rotation and the authorization); ProviderClient uses what it returns.
+   */
+  forSettings?(settings: ProviderSettings): Preset;
+  /**
+   * Endpoints read from the server before the first request (oauth2: RFC 8414 / OIDC
+   * discovery of `settings.issuer`); ProviderClient reads them once per client.
+   */
+  discover?(http: HttpClient, settings: ProviderSettings): Promise<Partial<ResolvedUrls>> | undefined;
 
   // Capabilities: absent = the provider does not have it.
   /** Tokens are per user tenant (msg.tenant; the host tenant by default), listed and fetched in batches. */
@@ -254,4 +266,13 @@ export type EditorField =
   | 'password'
   | 'refreshToken'
   | 'revokeUrl'
-  | 'introspectUrl';
+  | 'introspectUrl'
+  // oauth2 preset (its dialog shows each as the grant and client authentication need it)
+  | 'issuer'
+  | 'grant'
+  | 'authorizeUrl'
+  | 'kid'
+  | 'audience'
+  | 'resource'
+  | 'extraParams'
+  | 'privateKey';
