@@ -113,6 +113,15 @@ describe('oauth2 request builders', function () {
       }
     });
 
+    it('a PEM pasted into a password field (line breaks dropped by the browser) still signs', async () => {
+      const { jwtVerify } = await import('jose');
+      const flat = pem(ec.privateKey).replace(/\n/g, '');
+      assert.ok(!flat.includes('\n'));
+      const es = await core.clientAssertion({ clientId: 'c', audience: TOKEN_URL, privateKey: flat });
+      await jwtVerify(es, ec.publicKey, { algorithms: ['ES256'] });
+      assert.equal(core.rewrapPem(pem(ec.privateKey)), pem(ec.privateKey), 'a PEM with its line breaks is kept');
+    });
+
     it('a key that is not a PEM private key is a clear error that does not quote it', async () => {
       const publicPem = rsa.publicKey.export({ format: 'pem', type: 'spki' });
       for (const bad of ['not a key', publicPem]) {

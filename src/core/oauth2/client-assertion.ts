@@ -37,11 +37,23 @@ function loadJose(): Promise<Jose> {
   return joseModule;
 }
 
+/**
+ * A PEM as typed into a password field: the browser drops its line breaks (HTML's value
+ * sanitization of <input type=password>), and OpenSSL wants them. The body is wrapped again at
+ * 64 characters (RFC 7468 §2); a PEM with its line breaks is returned as it is.
+ */
+export function rewrapPem(pem: string): string {
+  const m = /^\s*(-----BEGIN [A-Z0-9 ]+-----)\s*([A-Za-z0-9+/=\s]+?)\s*(-----END [A-Z0-9 ]+-----)\s*$/.exec(pem);
+  if (!m || pem.trim().includes('\n')) return pem;
+  const body = m[2].replace(/\s+/g, '');
+  return `${m[1]}\n${body.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n${m[3]}\n`;
+}
+
 /** Reads a PEM private key; a clear error (never the key) when it is not one. */
 export function readPrivateKey(pem: string | KeyObject, provider = 'oauth2'): KeyObject {
   if (typeof pem !== 'string') return pem;
   try {
-    const key = createPrivateKey({ key: pem, format: 'pem' });
+    const key = createPrivateKey({ key: rewrapPem(pem), format: 'pem' });
     if (key.type !== 'private') throw new Error('not private');
     return key;
   } catch {
