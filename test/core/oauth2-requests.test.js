@@ -6,6 +6,7 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const core = require('../../dist/core/index.js');
+const { makeCertificates } = require('../support/certs.js');
 
 const TOKEN_URL = 'https://as.example.test/oauth2/token';
 const pem = (k) => k.export({ format: 'pem', type: 'pkcs8' });
@@ -120,6 +121,23 @@ describe('oauth2 request builders', function () {
       const es = await core.clientAssertion({ clientId: 'c', audience: TOKEN_URL, privateKey: flat });
       await jwtVerify(es, ec.publicKey, { algorithms: ['ES256'] });
       assert.equal(core.rewrapPem(pem(ec.privateKey)), pem(ec.privateKey), 'a PEM with its line breaks is kept');
+    });
+
+    it('a certificate after the key names it in the header: x5t (SHA-1) and x5t#S256 of its DER (Entra ID)', async () => {
+      const { decodeProtectedHeader, jwtVerify } = await import('jose');
+      const certs = makeCertificates();
+      try {
+        const typed = `${certs.clientKey}${certs.clientCert}`.replace(/\n/g, '');
+        const a = await core.clientAssertion({ clientId: 'c', audience: TOKEN_URL, privateKey: typed, kid: 'k' });
+        const der = new crypto.X509Certificate(certs.clientCert).raw;
+        const header = decodeProtectedHeader(a);
+        assert.equal(header.x5t, crypto.createHash('sha1').update(der).digest('base64url'));
+        assert.equal(header['x5t#S256'], crypto.createHash('sha256').update(der).digest('base64url'));
+        assert.equal(header.kid, 'k');
+        await jwtVerify(a, new crypto.X509Certificate(certs.clientCert).publicKey);
+      } finally {
+        certs.cleanup();
+      }
     });
 
     it('a key that is not a PEM private key is a clear error that does not quote it', async () => {

@@ -3,7 +3,7 @@
  * method), signed with `jose`. Which method a request uses, and the form fields it adds, is
  * client-auth.ts.
  */
-import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { M2MError } from '../errors.js';
 
 /** RFC 7523 §2.2. */
@@ -18,7 +18,7 @@ export interface ClientAssertionOptions {
   clientId: string;
   /** RFC 7523 §3: the authorization server; its token endpoint URL is what servers accept everywhere. */
   audience: string;
-  /** PEM (PKCS#8, PKCS#1 or SEC1) private key. */
+  /** PEM (PKCS#8, PKCS#1 or SEC1) private key, optionally followed by its certificate (x5t, x5t#S256 in the header). */
   privateKey: string | KeyObject;
   kid?: string;
   /** Only to choose PS256 over RS256 for an RSA key; otherwise the key decides. */
@@ -38,15 +38,44 @@ function loadJose(): Promise<Jose> {
 }
 
 /**
- * A PEM as typed into a password field: the browser drops its line breaks (HTML's value
- * sanitization of <input type=password>), and OpenSSL wants them. The body is wrapped again at
- * 64 characters (RFC 7468 §2); a PEM with its line breaks is returned as it is.
+ * The PEM blocks of a text (RFC 7468 §2), each with its line breaks: a PEM typed into a password
+ * field has lost them (HTML's value sanitization of <input type=password>), and OpenSSL wants
+ * them, so the body is wrapped again at 64 characters.
  */
+export function pemBlocks(text: string): Array<{ label: string; pem: string }> {
+  const blocks: Array<{ label: string; pem: string }> = [];
+  for (const m of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\s]*?)-----END \1-----/g)) {
+    const body = m[2].replace(/\s+/g, '');
+    const lines = body.match(/.{1,64}/g) ?? [];
+    blocks.push({ label: m[1], pem: `-----BEGIN ${m[1]}-----\n${lines.join('\n')}\n-----END ${m[1]}-----\n` });
+  }
+  return blocks;
+}
+
+/** The private key block of a PEM text (the text itself when it has none: the error says so). */
 export function rewrapPem(pem: string): string {
-  const m = /^\s*(-----BEGIN [A-Z0-9 ]+-----)\s*([A-Za-z0-9+/=\s]+?)\s*(-----END [A-Z0-9 ]+-----)\s*$/.exec(pem);
-  if (!m || pem.trim().includes('\n')) return pem;
-  const body = m[2].replace(/\s+/g, '');
-  return `${m[1]}\n${body.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n${m[3]}\n`;
+  if (pem.trim().includes('\n') && pemBlocks(pem).length === 1) return pem;
+  return pemBlocks(pem).find((b) => b.label.endsWith('PRIVATE KEY'))?.pem ?? pem;
+}
+
+/**
+ * The certificate that may follow the key in the privateKey credential: its thumbprints name
+ * it in the assertion's header (RFC 7515 §4.1.7 x5t, SHA-1, and §4.1.8 x5t#S256), which
+ * Microsoft Entra ID needs to find the registered certificate (docs: "certificate credentials").
+ */
+export function certificateThumbprints(text: string | undefined, provider = 'oauth2'): { x5t: string; 'x5t#S256': string } | undefined {
+  const block = text ? pemBlocks(text).find((b) => b.label === 'CERTIFICATE') : undefined;
+  if (!block) return undefined;
+  let der: Buffer;
+  try {
+    der = new X509Certificate(block.pem).raw;
+  } catch {
+    throw new M2MError('invalid_config', 'the certificate after the private key is not a PEM X.509 certificate', { provider });
+  }
+  return {
+    x5t: createHash('sha1').update(der).digest('base64url'),
+    'x5t#S256': createHash('sha256').update(der).digest('base64url'),
+  };
 }
 
 /** Reads a PEM private key; a clear error (never the key) when it is not one. */
@@ -93,7 +122,12 @@ export async function clientAssertion(o: ClientAssertionOptions): Promise<string
   const iat = Math.floor((o.now ?? Date.now()) / 1000);
   const { SignJWT } = await loadJose();
   return new SignJWT({})
-    .setProtectedHeader({ alg, typ: 'JWT', ...(o.kid ? { kid: o.kid } : {}) })
+    .setProtectedHeader({
+      alg,
+      typ: 'JWT',
+      ...(o.kid ? { kid: o.kid } : {}),
+      ...(typeof o.privateKey === 'string' ? certificateThumbprints(o.privateKey) : undefined),
+    })
     .setIssuer(o.clientId)
     .setSubject(o.clientId)
     .setAudience(o.audience)
