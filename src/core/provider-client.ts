@@ -1,7 +1,7 @@
 import { M2MError } from './errors.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 import {
-  getPreset,
+  presetFor,
   joinUrl,
   requireCapability,
   resolveUrls,
@@ -79,8 +79,7 @@ export class ProviderClient {
   private refreshCount = 0;
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
-    const preset = getPreset(settings.preset);
-    this.preset = preset.forSettings?.(settings) ?? preset;
+    this.preset = presetFor(settings);
     this.settings = { ...settings };
     this.credentials = { ...credentials };
     this.onCredentialRotated = options.onCredentialRotated;
