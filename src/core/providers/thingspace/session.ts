@@ -7,6 +7,7 @@
  */
 import { M2MError } from '../../errors.js';
 import type { ProviderContext, SessionCapability } from '../types.js';
+import { joinUrl } from '../urls.js';
 
 export const M2M_LOGIN_PATH = '/api/m2m/v1/session/login';
 export const M2M_LOGOUT_PATH = '/api/m2m/v1/session/logout';
@@ -18,7 +19,7 @@ export const ACCOUNT_LOCK_AFTER = 5;
 function apiUrl(ctx: ProviderContext, path: string): string {
   const base = ctx.urls.baseUrl;
   if (!base) throw new M2MError('invalid_config', 'the ThingSpace provider has no base URL for M2M calls', { provider: ctx.provider });
-  return base.replace(/\/+$/, '') + path;
+  return joinUrl(base, path);
 }
 
 function text(e: M2MError): string {
