@@ -71,6 +71,8 @@ export class ProviderClient {
   private credentials: ProviderCredentials;
   private resolvedUrls?: ResolvedUrls;
   private discovery?: Promise<void>;
+  /** Whether the preset takes audience and resources (oauth2); others ignore them, cache keys included. Fixed per client. */
+  private readonly tokenParameters: boolean;
   private credentialsComplete?: boolean;
   private closed = false;
   private readonly onCredentialRotated: ProviderClientOptions['onCredentialRotated'];
@@ -80,6 +82,7 @@ export class ProviderClient {
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = presetFor(settings);
+    this.tokenParameters = this.preset.fields.includes('audience') || this.preset.fields.includes('resource');
     this.settings = { ...settings };
     this.credentials = { ...credentials };
     this.onCredentialRotated = options.onCredentialRotated;
@@ -230,9 +233,10 @@ export class ProviderClient {
   normalize(params: TokenParams = {}): TokenParams {
     const tenant = this.preset.tenants ? params.tenant || this.settings.hostTenant || undefined : undefined;
     const scope = params.scope || (this.offers('scope') ? this.settings.scope : undefined) || this.preset.defaultScope || undefined;
-    // oauth2: msg.audience / msg.resource, else the settings (keys only where set: other presets' params stay as they were).
-    const audience = params.audience || (this.offers('audience') ? this.settings.audience : undefined) || undefined;
-    const resource = params.resource ?? (this.offers('resource') ? splitResources(this.settings.resource) : undefined);
+    if (!this.tokenParameters) return { tenant, scope };
+    // oauth2: msg.audience / msg.resource, else the settings (keys only where set).
+    const audience = params.audience || this.settings.audience || undefined;
+    const resource = params.resource ?? splitResources(this.settings.resource);
     return audience || resource ? { tenant, scope, ...(audience ? { audience } : {}), ...(resource ? { resource } : {}) } : { tenant, scope };
   }
 

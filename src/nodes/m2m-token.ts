@@ -53,7 +53,8 @@ export = function register(RED: NodeAPI): void {
         const client = providerClient(RED, config.provider);
         const tenant = readTenant(msg.tenant) ?? readTenant(config.tenant || undefined, 'the node\'s tenant');
         // msg.scope, msg.audience, msg.resource (oauth2): each selects its own token.
-        const params = { tenant, ...readTokenParams(msg) };
+        const asked = readTokenParams(msg);
+        const params = asked ? { tenant, ...asked } : { tenant };
         if (config.operation === 'inspect') {
           node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-token.status.inspecting') });
           msg.payload = await introspectToken(client, params);

@@ -90,7 +90,7 @@ describe('oauth2 preset: settings, the preset per grant, token parameters, disco
     });
 
     it('readTokenParams checks msg.scope, msg.audience and msg.resource and names the property', () => {
-      assert.deepEqual(core.readTokenParams({}), {});
+      assert.equal(core.readTokenParams({}), undefined);
       assert.deepEqual(core.readTokenParams({ scope: ' a  b ', resource: 'https://a.example.test/' }), { scope: 'a b', resource: ['https://a.example.test/'] });
       assert.throws(() => core.readTokenParams({ audience: 'two words' }), (e) => e.code === 'invalid_input' && /msg\.audience/.test(e.message));
       assert.throws(() => core.readTokenParams({ resource: ['relative/path'] }), (e) => e.code === 'invalid_input' && /msg\.resource/.test(e.message));
