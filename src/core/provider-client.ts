@@ -73,6 +73,8 @@ export class ProviderClient {
   private discovery?: Promise<void>;
   /** Whether the preset takes audience and resources (oauth2); others ignore them, cache keys included. Fixed per client. */
   private readonly tokenParameters: boolean;
+  /** The resource setting as a list, split once (normalize runs per message). */
+  private readonly resources: string[] | undefined;
   private credentialsComplete?: boolean;
   private closed = false;
   private readonly onCredentialRotated: ProviderClientOptions['onCredentialRotated'];
@@ -83,6 +85,7 @@ export class ProviderClient {
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = presetFor(settings);
     this.tokenParameters = this.preset.fields.includes('audience') || this.preset.fields.includes('resource');
+    this.resources = this.tokenParameters ? splitResources(settings.resource) : undefined;
     this.settings = { ...settings };
     this.credentials = { ...credentials };
     this.onCredentialRotated = options.onCredentialRotated;
@@ -236,7 +239,7 @@ export class ProviderClient {
     if (!this.tokenParameters) return { tenant, scope };
     // oauth2: msg.audience / msg.resource, else the settings (keys only where set).
     const audience = params.audience || this.settings.audience || undefined;
-    const resource = params.resource ?? splitResources(this.settings.resource);
+    const resource = params.resource ?? this.resources;
     return audience || resource ? { tenant, scope, ...(audience ? { audience } : {}), ...(resource ? { resource } : {}) } : { tenant, scope };
   }
 
