@@ -7,7 +7,7 @@
  *
  * where `run({ quick })` resolves with
  *
- *   { tables: [{ title, columns, rows, notes }], ratios: [{ label, value, goal?, met? }] }
+ *   { tables: [{ title, columns, rows, notes }], ratios: [{ label, value, min?, max?, goal?, met?, note? }] }
  *
  * runMain prints the tables and ratios, and when started by bench/run.js (BENCH_RESULT_FILE
  * set) writes the ratios as JSON there for the run's summary.
@@ -29,8 +29,11 @@ const RATIO_TABLE = {
   columns: [
     { key: 'label', label: 'ratio', align: 'left' },
     { key: 'value', label: 'value', format: fmt.fixed(2) },
+    // Scenarios that measure a ratio per round give its spread (min–max) and how many rounds met the goal.
+    { key: 'min', label: 'min–max', format: (v, row) => (Number.isFinite(v) ? `${v.toFixed(2)}–${row.max.toFixed(2)}` : '') },
     { key: 'goal', label: 'goal', align: 'left' },
     { key: 'met', label: '', align: 'left', format: (v) => (v === undefined ? '' : v ? 'ok' : 'BELOW GOAL') },
+    { key: 'note', label: '', align: 'left' },
   ],
 };
 

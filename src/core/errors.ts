@@ -28,7 +28,9 @@ export class M2MError extends Error {
   constructor(code: string, message: string, cause: ErrorCause = {}) {
     super(redact(message));
     this.name = 'M2MError';
-    this.code = code;
+    // A code reaches msg.error.code and the node status, which every editor user sees: only
+    // what looks like a code. Callers turning a provider's `error` into a code use providerCode().
+    this.code = isCodeLike(code) ? code : PROVIDER_ERROR;
     const clean: ErrorCause = {};
     for (const [k, v] of Object.entries(cause) as Array<[keyof ErrorCause, unknown]>) {
       if (v === undefined || v === null || v === '') continue;
@@ -49,6 +51,23 @@ export class M2MError extends Error {
   get short(): string {
     return this.code;
   }
+}
+
+/** The code of a provider error whose own `error` does not look like a code. */
+export const PROVIDER_ERROR = 'provider_error';
+
+/** What a provider's error code must look like to be kept as one (letters, digits, `_.-`, 1 to 64). */
+export function isCodeLike(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value);
+}
+
+/**
+ * A provider's `error` (RFC 6749 §5.2 says it is ASCII without `"` or `\\`, but a hostile or
+ * broken server sends anything) as an M2MError code: kept when it looks like a code, else
+ * `provider_error` (the text then belongs in the redacted, truncated message).
+ */
+export function providerCode(value: string): string {
+  return isCodeLike(value) ? value : PROVIDER_ERROR;
 }
 
 export function isM2MError(e: unknown): e is M2MError {

@@ -2,9 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { ExtendOptions, Got, Response } from 'got';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
-import { M2MError } from './errors.js';
+import { M2MError, providerCode, isCodeLike } from './errors.js';
 import { proxyFor, type ProxySettings } from './proxy.js';
-import { addSecret, forgetSecret } from './redact.js';
+import { addSecret, forgetSecret, providerText } from './redact.js';
 
 /** TLS material from Node-RED's tls-config node (or any source). */
 export interface TlsOptions {
@@ -34,6 +34,13 @@ export interface HttpClientOptions {
   proxy?: ProxySettings;
   /** Environment to read proxy variables from (tests). */
   env?: NodeJS.ProcessEnv;
+  /** Told when a request (all its retries and pages) ended, by its `what`: the account's health counts. */
+  onRequest?: (what: string, outcome: 'ok' | 'failed', error?: M2MError) => void;
+  /**
+   * Most bytes of one response body, counted after decompression (a gzip bomb counts as what
+   * it inflates to) and enforced while reading: a bigger answer fails `response_too_large`.
+   */
+  maxResponseBytes?: number;
 }
 
 interface Agents {
@@ -71,8 +78,6 @@ export interface HttpRequest {
    * and once the client is closed it goes on a connection of its own that closes after it.
    */
   survivesClose?: boolean;
-  /** Largest answer accepted, bytes: a longer one is cut off and fails with `response_too_large`. */
-  maxBytes?: number;
 }
 
 /**
@@ -103,6 +108,8 @@ export interface HttpResponse<T = unknown> {
 }
 
 export const DEFAULT_TIMEOUT = 30_000;
+/** 1 MiB: a token, a device record or a 100-tenant page is a few KB; nothing a provider must send comes near it. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 const RETRY_STATUS = [429, 502, 503, 504];
 const RETRY_ERRORS = ['ECONNRESET', 'EPIPE', 'ECONNABORTED'];
 
@@ -137,9 +144,12 @@ export class HttpClient {
   /** Requests on the wire, cancelled by close(): no retry, no socket or timer outlives the client. */
   private readonly inflight = new Set<AbortController>();
   private closed = false;
+  private readonly onRequest: HttpClientOptions['onRequest'];
+  readonly maxResponseBytes: number;
 
   constructor(options: HttpClientOptions) {
     this.provider = options.provider;
+    this.onRequest = options.onRequest;
     this.proxy = options.proxy ?? {};
     this.env = options.env ?? process.env;
     this.direct = {
@@ -147,6 +157,8 @@ export class HttpClient {
       https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
     };
     if (this.proxy.url) addSecret(new URL(this.proxy.url).password || undefined);
+    const limit = options.maxResponseBytes;
+    this.maxResponseBytes = limit && limit > 0 ? limit : DEFAULT_MAX_RESPONSE_BYTES;
     const tls = options.tls ?? {};
     const defaults: ExtendOptions = {
       timeout: { request: options.timeout ?? DEFAULT_TIMEOUT },
@@ -172,6 +184,7 @@ export class HttpClient {
         maxRetryAfter: options.maxRetryAfter ?? 60_000,
       },
       headers: { 'user-agent': 'node-red-m2m-auth', accept: 'application/json' },
+      handlers: [(opts, next) => this.limitBody(opts, next) as ReturnType<typeof next>],
     };
     this.got = loadGot().then((module) => ({ module, got: module.default.extend(defaults) }));
   }
@@ -181,11 +194,8 @@ export class HttpClient {
     const { got, module } = await this.got;
     const abort = this.track(req);
     let response: Response<string>;
-    let tooLarge = false;
-    const limit = req.maxBytes === undefined ? undefined : new AbortController();
-    const signal = limit ? (abort ? AbortSignal.any([abort.signal, limit.signal]) : limit.signal) : abort?.signal;
     try {
-      const call = got(req.url, {
+      response = await got(req.url, {
         method: req.method,
         // got's `form` takes a plain object only; a URLSearchParams goes as the encoded body.
         ...(req.form instanceof URLSearchParams
@@ -198,34 +208,52 @@ export class HttpClient {
         ...(req.retry === undefined || req.retry === true ? {} : { retry: retryFor(req.retry) }),
         ...(req.timeout === undefined ? {} : { timeout: { request: req.timeout } }),
         agent: this.agentsFor(req.url),
-        signal,
+        signal: abort?.signal,
       });
-      const max = req.maxBytes;
-      if (max !== undefined) {
-        call.on('downloadProgress', ({ transferred }) => {
-          if (transferred > max && !tooLarge) {
-            tooLarge = true;
-            limit!.abort();
-          }
-        });
-      }
-      response = await call;
     } catch (e) {
-      if (tooLarge) {
-        throw new M2MError('response_too_large', `${this.what(req)}: ${this.provider} answered more than ${req.maxBytes} bytes`, {
-          provider: this.provider,
-        });
-      }
-      throw abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+      const err = abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+      this.onRequest?.(this.what(req), 'failed', err);
+      throw err;
     } finally {
       if (abort) this.inflight.delete(abort);
     }
-    if (response.statusCode >= 300) throw redirected(response, this.provider, this.what(req));
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      body: req.ignoreBody ? ({} as T) : parseBody<T>(response, this.provider, this.what(req)),
-    };
+    try {
+      if (response.statusCode >= 300) throw redirected(response, this.provider, this.what(req));
+      // The progress check fires per chunk read; a body that arrived whole is checked here.
+      if ((response.body?.length ?? 0) > this.maxResponseBytes) throw this.tooLarge(this.maxResponseBytes);
+      const body = req.ignoreBody ? ({} as T) : parseBody<T>(response, this.provider, this.what(req));
+      this.onRequest?.(this.what(req), 'ok');
+      return { status: response.statusCode, headers: response.headers, body };
+    } catch (e) {
+      this.onRequest?.(this.what(req), 'failed', e as M2MError);
+      throw e;
+    }
+  }
+
+  /**
+   * got has no body size limit: every request (each retry, each page) gets an abort signal of
+   * its own, fired from got's downloadProgress event (which counts the decompressed bytes read,
+   * and carries the announced Content-Length as `total`) once the body passes the limit. The
+   * reason travels as the AbortError's cause (see toError).
+   */
+  private limitBody(opts: Parameters<NonNullable<ExtendOptions['handlers']>[number]>[0], next: (o: typeof opts) => unknown): unknown {
+    const max = this.maxResponseBytes;
+    const limit = new AbortController();
+    opts.signal = opts.signal ? AbortSignal.any([opts.signal as AbortSignal, limit.signal]) : limit.signal;
+    const result = next(opts) as { on?: (event: string, fn: (p: { transferred: number; total?: number }) => void) => void };
+    result.on?.('downloadProgress', ({ transferred, total }) => {
+      if (limit.signal.aborted || (transferred <= max && (total ?? 0) <= max)) return;
+      limit.abort(this.tooLarge(max));
+    });
+    return result;
+  }
+
+  private tooLarge(max: number): M2MError {
+    return new M2MError(
+      'response_too_large',
+      `${this.provider} sent a response larger than ${max} bytes; the answer was dropped (maxResponseBytes)`,
+      { provider: this.provider },
+    );
   }
 
   /** Registers a request to cancel on close; throws `closed` for one that must not start after it. */
@@ -297,6 +325,7 @@ export class HttpClient {
       pagination: {
         transform: (response) => {
           if (response.statusCode >= 300) throw redirected(response, this.provider, what);
+          if ((response.body?.length ?? 0) > this.maxResponseBytes) throw this.tooLarge(this.maxResponseBytes);
           body = parseBody(response, this.provider, what);
           pages++;
           return req.items(body);
@@ -316,8 +345,11 @@ export class HttpClient {
     });
     try {
       yield* items;
+      this.onRequest?.(what, 'ok');
     } catch (e) {
-      throw abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+      const err = abort?.signal.aborted ? this.closedError(req) : this.toError(e, req, module);
+      this.onRequest?.(what, 'failed', err);
+      throw err;
     } finally {
       if (abort) this.inflight.delete(abort);
     }
@@ -347,6 +379,8 @@ export class HttpClient {
   private toError(e: unknown, req: { what?: string }, { HTTPError, RequestError }: GotModule): M2MError {
     const provider = this.provider;
     const what = this.what(req);
+    // The body limit's abort (limitBody) names its reason.
+    if ((e as { cause?: unknown })?.cause instanceof M2MError) return (e as { cause: M2MError }).cause;
     if (e instanceof HTTPError) {
       return errorFromResponse(e.response as Response<string>, provider, what);
     }
@@ -412,9 +446,38 @@ function looksLikeHtml(response: Response<string>): boolean {
   return contentType(response).includes('html') || /^\s*<(!doctype|html|head|body)/i.test(response.body ?? '');
 }
 
+/** Largest error (non-2xx) body read for the provider's error fields. */
+const ERROR_BODY_MAX = 64 * 1024;
+
+/** How far into an HTML page its title or first heading is looked for (a page puts them near the top). */
+const HTML_SCAN_MAX = 16 * 1024;
+
 function htmlTitle(body: string): string | undefined {
-  const m = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(body) ?? /<h1[^>]*>([^<]{1,120})<\/h1>/i.exec(body);
-  return m?.[1]?.trim() || undefined;
+  const head = body.slice(0, HTML_SCAN_MAX);
+  const lower = head.toLowerCase();
+  return elementText(head, lower, 'title') ?? elementText(head, lower, 'h1');
+}
+
+/**
+ * The text of the first `<tag …>text</tag>` whose text is 1 to 120 characters without `<`, by
+ * index scans that never look at a character twice per tag: the regex it replaces
+ * (`<title[^>]*>…`) read to the end of the page from every `<title`, quadratic in a page of them.
+ */
+function elementText(body: string, lower: string, tag: string): string | undefined {
+  const open = `<${tag}`;
+  const close = `</${tag}>`;
+  let gt = -1;
+  for (let i = lower.indexOf(open); i !== -1; i = lower.indexOf(open, i + open.length)) {
+    const after = lower[i + open.length];
+    if (after !== '>' && !/\s/.test(after ?? '')) continue; // <titles>, not <title>
+    if (gt < i) gt = lower.indexOf('>', i);
+    if (gt === -1) return undefined; // no '>' after this one: none after any later one either
+    const lt = lower.indexOf('<', gt + 1);
+    if (lt === -1) return undefined;
+    const text = body.slice(gt + 1, lt);
+    if (text.length >= 1 && text.length <= 120 && lower.startsWith(close, lt)) return text.trim() || undefined;
+  }
+  return undefined;
 }
 
 /** Parses a 2xx body as JSON; anything else is a clear error, never a parse crash. */
@@ -476,7 +539,9 @@ export function errorFromResponse(response: Response<string>, provider: string, 
     );
   }
   let body: Record<string, unknown> | undefined;
-  if (text.trim() !== '') {
+  // An error body is a few hundred bytes; a bigger one is described by its status alone (parsing
+  // 1 MiB of nested `{"error":` costs 70 ms, and none of it would be shown).
+  if (text.trim() !== '' && text.length <= ERROR_BODY_MAX) {
     try {
       const parsed = JSON.parse(text);
       if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
@@ -487,15 +552,23 @@ export function errorFromResponse(response: Response<string>, provider: string, 
   const first = Array.isArray(body?.errors) ? (body.errors[0] as Record<string, unknown> | undefined) : undefined;
   // RFC 6750 §3: a resource server may say why only in WWW-Authenticate: Bearer error="invalid_token".
   const challenge = bearerChallenge(response.headers['www-authenticate']);
-  const error = str(body?.error) ?? challenge.error;
-  const errorDescription =
+  // Provider text is cut (about 1 KB) before it is redacted or shown: the cost of both stays
+  // bounded whatever the provider sent (see providerText).
+  const shown = (v: string | undefined) => (v === undefined ? undefined : providerText(v));
+  const rawError = str(body?.error) ?? challenge.error;
+  const errorDescription = shown(
     str(body?.error_description) ??
-    str(body?.errorMessage) ??
-    str(first?.message) ??
-    str(body?.message) ??
-    challenge.error_description;
-  const errorCode = str(body?.errorCode) ?? str(first?.code);
-  const code = error ?? (status === 429 ? 'rate_limited' : `http_${status}`);
+      str(body?.errorMessage) ??
+      str(first?.message) ??
+      str(body?.message) ??
+      challenge.error_description,
+  );
+  const rawErrorCode = str(body?.errorCode) ?? str(first?.code);
+  // Only what looks like a code becomes one (msg.error.code, the node status); anything else
+  // is `provider_error`, its text in the message.
+  const error = rawError === undefined ? undefined : isCodeLike(rawError) ? rawError : shown(rawError);
+  const errorCode = rawErrorCode === undefined ? undefined : isCodeLike(rawErrorCode) ? rawErrorCode : shown(rawErrorCode);
+  const code = rawError !== undefined ? providerCode(rawError) : status === 429 ? 'rate_limited' : `http_${status}`;
   const detail = [error, errorCode, errorDescription].filter(Boolean).join(': ');
   const message =
     `${what}: ${provider} answered HTTP ${status}` +

@@ -11,6 +11,7 @@ export * from './token.js';
 export * from './token-cache.js';
 export * from './providers/index.js';
 export * from './provider-client.js';
+export * from './health.js';
 export * from './validate.js';
 export * from './device-id.js';
 export * from './telemetry.js';
@@ -39,3 +40,6 @@ export * from './providers/thingspace-core/telemetry.js';
 export * from './providers/insights-hub/index.js';
 export * from './providers/insights-hub/tenants.js';
 export { AUTHORIZATION_EXPIRED, refreshFailure } from './providers/verizon-cloud/index.js';
+
+export * from './store/index.js';
+export * from './counted-log.js';

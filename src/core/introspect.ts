@@ -1,8 +1,8 @@
-import { M2MError } from './errors.js';
+import { M2MError, providerCode } from './errors.js';
 import type { ProviderClient } from './provider-client.js';
 import type { TokenParams } from './providers/index.js';
 import { rfc7662Introspection } from './oauth2/introspection.js';
-import { redactDeep } from './redact.js';
+import { providerText, redactDeep } from './redact.js';
 
 type Raw = Record<string, unknown>;
 
@@ -46,8 +46,8 @@ export async function introspectToken(client: ProviderClient, params: TokenParam
     throw new M2MError('invalid_response', 'the token info answer is empty or not a JSON object', { provider: client.id });
   }
   if (typeof body.error === 'string') {
-    const description = typeof body.error_description === 'string' ? body.error_description : undefined;
-    throw new M2MError(body.error, `token info: ${client.id} answered ${body.error}${description ? ` (${description})` : ''}`, {
+    const description = typeof body.error_description === 'string' ? providerText(body.error_description) : undefined;
+    throw new M2MError(providerCode(body.error), `token info: ${client.id} answered ${body.error}${description ? ` (${description})` : ''}`, {
       provider: client.id,
       error: body.error,
       error_description: description,

@@ -1,4 +1,5 @@
 import { M2MError } from './errors.js';
+import { HealthMonitor, type AccountHealth } from './health.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 import {
   presetFor,
@@ -18,8 +19,8 @@ import {
 } from './providers/index.js';
 import { clientAuthCredentials } from './oauth2/client-auth.js';
 import { parametersKey, splitResources } from './oauth2/parameters.js';
-import { addSecret, forgetSecret } from './redact.js';
-import { SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
+import { addCredentialPair, addSecret, forgetCredentialPair, forgetSecret } from './redact.js';
+import { DEFAULT_MAX_FAILED_LOGINS, SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
 import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
 import type { Token } from './token.js';
 
@@ -81,6 +82,10 @@ export class ProviderClient {
   /** Tail of the refresh-token grants in progress (see fetchToken). */
   private refreshing: Promise<unknown> = Promise.resolve();
   private refreshCount = 0;
+  /** Requests, fetches and errors of this account, for health() and its 'change' events. */
+  private readonly monitor: HealthMonitor;
+  /** Where tokens live: this process ('local'); a shared store sets its own name here. */
+  protected store = 'local';
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = presetFor(settings);
@@ -91,9 +96,14 @@ export class ProviderClient {
     this.onCredentialRotated = options.onCredentialRotated;
     this.sessionOptions = options.session;
     for (const name of SECRET_CREDENTIALS) addSecret(this.credentials[name]);
+    this.monitor = new HealthMonitor(options.now);
+    // What a Basic header encodes: masked as a whole, also where no "Basic" precedes its base64.
+    addCredentialPair(this.credentials.clientId, this.credentials.clientSecret);
     this.http = new HttpClient({
+      onRequest: (what, outcome, error) => this.monitor.request(what, outcome, error),
       provider: this.preset.id,
       timeout: settings.timeout,
+      maxResponseBytes: settings.maxResponseBytes,
       tls: options.tls,
       proxy: options.proxy,
       env: options.env,
@@ -203,9 +213,11 @@ export class ProviderClient {
   setCredential(name: keyof ProviderCredentials, value: string | undefined): void {
     const secret = SECRET_CREDENTIALS.includes(name);
     if (secret) forgetSecret(this.credentials[name]);
+    forgetCredentialPair(this.credentials.clientId, this.credentials.clientSecret);
     this.credentials[name] = value;
     this.credentialsComplete = undefined;
     if (secret) addSecret(value);
+    addCredentialPair(this.credentials.clientId, this.credentials.clientSecret);
   }
 
   /** Throws missing_credentials / invalid_config naming what the config node lacks. */
@@ -264,10 +276,78 @@ export class ProviderClient {
       this.assertOpen();
       this.requireCredentials();
       const p = this.normalize(params);
-      return this.cache.get(this.keyOf(p), () => this.fetchToken(p), force);
+      return this.cache.get(this.keyOf(p), () => this.countedFetch(p), force);
     } catch (e) {
+      this.monitor.error(e);
       return Promise.reject(e);
     }
+  }
+
+  /** A token fetch for the cache, counted for health(). */
+  private countedFetch(p: TokenParams): Promise<Token> {
+    return this.fetchToken(p).then(
+      (token) => {
+        this.monitor.tokenFetch();
+        return token;
+      },
+      (e: unknown) => {
+        this.monitor.tokenFetch(e);
+        throw e;
+      },
+    );
+  }
+
+  /**
+   * The account's state for the operations sidebar and `get token`'s status operation:
+   * counts, times, states and the last error, never a token or a secret (see health.ts).
+   */
+  health(): AccountHealth {
+    let cached = 0;
+    let soonest: number | undefined;
+    for (const key of this.cache.keys()) {
+      const token = this.cache.peek(key); // drops an expired entry
+      if (!token) continue;
+      cached++;
+      if (soonest === undefined || token.expiresAt < soonest) soonest = token.expiresAt;
+    }
+    const keeper = this.keeper;
+    return this.monitor.snapshot({
+      provider: this.id,
+      label: this.preset.label,
+      clientId: this.credentials.clientId,
+      store: this.store,
+      cachedTokens: cached,
+      soonestExpiry: soonest,
+      session: keeper
+        ? { state: keeper.state, info: keeper.info, failedLogins: keeper.failedLogins, maxFailedLogins: keeper.maxFailedLogins }
+        : this.preset.session
+          ? { state: 'none', failedLogins: 0, maxFailedLogins: Math.min(this.preset.session.lockAfter - 1, DEFAULT_MAX_FAILED_LOGINS) }
+          : undefined,
+    });
+  }
+
+  /** Calls `listener` whenever the account's health changed (a request ended, a token came or went). */
+  onHealthChange(listener: () => void): () => void {
+    this.monitor.on('change', listener);
+    return () => this.monitor.off('change', listener);
+  }
+
+  /** Records an error a caller got from this account (a failed login) as health()'s last error. */
+  noteError(error: unknown): void {
+    this.monitor.error(error);
+  }
+
+  /**
+   * Unlock logins: forgets the rejected logins of the session's lockout guard, so the next
+   * call may log in again (the operator fixed the credentials at the provider). False when
+   * the account has no session yet.
+   */
+  unlockLogins(): boolean {
+    const keeper = this.keeper;
+    if (!keeper) return false;
+    keeper.resetGuard();
+    this.monitor.changed();
+    return true;
   }
 
   /** Throws `closed` once the config node stopped (redeploy): a late answer must not fill a dropped cache. */
@@ -314,16 +394,30 @@ export class ProviderClient {
    * and call getToken() only when this gives nothing.
    */
   freshToken(params: TokenParams = {}): Token | undefined {
-    if (this.closed) return undefined;
+    return this.servesFromCache() ? this.cache.fresh(this.cacheKey(params)) : undefined;
+  }
+
+  /**
+   * freshToken() for one fixed `params`, its cache key normalized once: for a node that asks
+   * with the same params for every message (m2m-token without msg.tenant).
+   */
+  freshTokenFor(params: TokenParams = {}): () => Token | undefined {
+    const key = this.cacheKey(params);
+    return () => (this.servesFromCache() ? this.cache.fresh(key) : undefined);
+  }
+
+  /** Open, credentials complete (else getToken() says what is missing). */
+  private servesFromCache(): boolean {
     // Credentials change only through setCredential: checked once, not per message.
     this.credentialsComplete ??= this.preset.requires.every((n) => Boolean(this.credentials[n]));
-    if (!this.credentialsComplete) return undefined; // getToken() says what is missing
-    return this.cache.fresh(this.cacheKey(params));
+    return !this.closed && this.credentialsComplete;
   }
 
   /** Drops a token the provider rejected (only if it is still the cached one). */
   invalidate(params: TokenParams = {}, accessToken?: string): boolean {
-    return this.cache.invalidate(this.cacheKey(params), accessToken);
+    const dropped = this.cache.invalidate(this.cacheKey(params), accessToken);
+    if (dropped) this.monitor.changed();
+    return dropped;
   }
 
   /** The cached token of (tenant, scope), fresh or not, without a request. */
@@ -350,6 +444,7 @@ export class ProviderClient {
   /** Drops every cached token. */
   clearTokens(): void {
     this.cache.clear();
+    this.monitor.changed();
   }
 
   /**
@@ -385,9 +480,11 @@ export class ProviderClient {
   /** Closes the session (without logging out: nodes releasing it did that), the cache and the sockets. */
   close(): void {
     this.closed = true;
+    this.monitor.removeAllListeners();
     this.keeper?.close();
     this.cache.close();
     this.http.close();
     for (const name of SECRET_CREDENTIALS) forgetSecret(this.credentials[name]);
+    forgetCredentialPair(this.credentials.clientId, this.credentials.clientSecret);
   }
 }

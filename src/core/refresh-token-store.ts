@@ -21,8 +21,8 @@
  * refresh token is useless without the client secret anyway.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface RefreshTokenStoreOptions {
   /** Directory of the files (e.g. <userDir>/.m2m-auth). Created on first save. */
@@ -69,6 +69,7 @@ export class RefreshTokenStore {
    */
   newest(configured: string | undefined): string | undefined {
     this.origin = configured;
+    this.enforceModes();
     if (!configured) {
       this.remove();
       return undefined;
@@ -99,10 +100,38 @@ export class RefreshTokenStore {
       data: data.toString('base64'),
       savedAt: new Date().toISOString(),
     };
-    mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
+    const dir = dirname(this.file);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode applies only to a directory it creates, and the umask narrows it: enforce it
+    // on one that already existed (made by hand, restored from a backup) as well.
+    if ((statSync(dir).mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(content), { mode: 0o600 });
+    // Written whole and flushed to the disk before it replaces the old file, and the directory
+    // flushed before and after the rename: a power loss leaves the old token or the new one,
+    // never an empty file (the old token is already spent at the provider: authorization_expired).
+    // See rename(2) and fsync(2) on making a rename durable.
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      fchmodSync(fd, 0o600); // a temp file left by a crash keeps its mode through open()
+      writeSync(fd, JSON.stringify(content));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    syncDir(dir);
     renameSync(tmp, this.file);
+    syncDir(dir);
+  }
+
+  /** Enforces 0600 on the file and 0700 on its directory when they exist (a start after a restore or a hand copy). */
+  private enforceModes(): void {
+    try {
+      const dir = dirname(this.file);
+      if ((statSync(dir).mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+      if ((statSync(this.file).mode & 0o777) !== 0o600) chmodSync(this.file, 0o600);
+    } catch {
+      // Not there yet: save() creates both with these modes.
+    }
   }
 
   /** Deletes the file (config node removed, or no refresh token configured). */
@@ -121,5 +150,18 @@ export class RefreshTokenStore {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** fsync(2) of a directory, so a rename in it survives a power loss (not possible on Windows: skipped). */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch (e) {
+    if (process.platform !== 'win32') throw e;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import { HTML_ERROR_PAGE, parseBasic, parseBearer, type Ctx, type EmulatedProvider } from './http.js';
 import { PROVIDERS } from './providers/index.js';
 import { DEMO, EmulatorState, type Fault } from './state.js';
@@ -157,6 +158,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const headers: Record<string, string> = { ...f.headers };
     if (f.retryAfter !== undefined) headers['retry-after'] = String(f.retryAfter);
+    if (f.hugeBody !== undefined) {
+      ctx.status = f.status ?? 200;
+      ctx.res.writeHead(ctx.status, { 'content-type': 'application/json', ...headers });
+      await streamBody(ctx.res, f.hugeBody);
+      return true;
+    }
+    if (f.gzipBomb !== undefined) {
+      ctx.status = f.status ?? 200;
+      const body = gzipBomb(f.gzipBomb);
+      ctx.res.writeHead(ctx.status, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': String(body.length),
+        ...headers,
+      });
+      ctx.res.end(body);
+      return true;
+    }
     if (f.html) {
       ctx.status = f.status ?? 400;
       ctx.res.writeHead(ctx.status, { 'content-type': 'text/html; charset=utf-8', ...headers });
@@ -258,6 +277,55 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         for (const s of sockets) s.destroy();
       }),
   };
+}
+
+/**
+ * Writes `bytes` bytes of a JSON-looking text (`{"a":"xxx…`) in 64 KiB chunks, waiting for the
+ * socket to drain, and stops when the client goes away: the emulator never holds the body.
+ */
+async function streamBody(res: ServerResponse, bytes: number): Promise<void> {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  let left = bytes;
+  const head = Buffer.from('{"a":"');
+  res.write(head);
+  left -= head.length;
+  while (left > 0 && !res.destroyed) {
+    const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    left -= piece.length;
+    if (!res.write(piece)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  if (!res.destroyed) res.end();
+}
+
+const bombs = new Map<number, Buffer>();
+
+/** gzip of `bytes` zeros, compressed once per size, written 1 MiB at a time (never `bytes` in memory). */
+function gzipBomb(bytes: number): Buffer {
+  let body = bombs.get(bytes);
+  if (!body) {
+    const zeros = Buffer.alloc(Math.min(bytes, 1024 * 1024));
+    const parts: Buffer[] = [];
+    // One gzip member per MiB, repeated: RFC 1952 §2.2 lets a gzip file be a series of members,
+    // and zlib (so got's decompression) inflates them as one body.
+    const member = gzipSync(zeros, { level: zlibConstants.Z_BEST_COMPRESSION });
+    const whole = Math.floor(bytes / zeros.length);
+    for (let i = 0; i < whole; i++) parts.push(member);
+    const rest = bytes - whole * zeros.length;
+    if (rest > 0) parts.push(gzipSync(zeros.subarray(0, rest)));
+    body = Buffer.concat(parts);
+    bombs.set(bytes, body);
+  }
+  return body;
 }
 
 /** Default body of an injected error status, in the OAuth shape. */

@@ -39,6 +39,16 @@ export interface Fault {
   delayMs?: number;
   /** Destroy the connection without answering. */
   drop?: boolean;
+  /**
+   * Answer (with `status`, default 200) a JSON-typed body of this many bytes, streamed in 64 KiB
+   * chunks without a Content-Length: a provider that never stops talking.
+   */
+  hugeBody?: number;
+  /**
+   * Answer (with `status`, default 200) a gzip-encoded body that inflates to this many bytes of
+   * zeros from about a thousandth of that on the wire: a decompression bomb.
+   */
+  gzipBomb?: number;
   times?: number;
   rate?: number;
 }

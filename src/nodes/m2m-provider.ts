@@ -15,7 +15,9 @@ import {
 } from '@iot-m2m/node-red-auth/core';
 import type { ProviderConfigNode } from './shared.js';
 import { proxySettings, tlsOptions } from './network.js';
-import { dialogCredentials, KEPT, providerSettings, selectedConfigNode, type ProviderValues } from './provider-config.js';
+import { dialogCredentials, KEPT, providerSettings, secretDestination, selectedConfigNode, type ProviderValues, type SecretBinding } from './provider-config.js';
+import { accounts } from './accounts.js';
+import { jsonOnly } from './admin.js';
 import { refreshTokenRotation, registerAuthorizationEndpoints, storeRefreshToken } from './verizon-cloud-auth.js';
 
 type ProviderNodeDef = NodeDef & ProviderValues;
@@ -27,7 +29,7 @@ type ProviderNodeDef = NodeDef & ProviderValues;
  * for how long the token is valid, or the provider's error. Never the token.
  */
 function registerConnectionTest(RED: NodeAPI): void {
-  RED.httpAdmin.post('/m2m-auth/test', RED.auth.needsPermission('m2m-provider.write'), async (req: Request, res: Response) => {
+  RED.httpAdmin.post('/m2m-auth/test', RED.auth.needsPermission('m2m-provider.write'), jsonOnly, async (req: Request, res: Response) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const nodeId = typeof body.id === 'string' ? body.id : '';
     let rotated = false;
@@ -96,8 +98,10 @@ async function testFromDialog(
 const CLOSE_WAIT_MS = 5_000;
 
 export = function register(RED: NodeAPI): void {
-  function M2MProviderNode(this: ProviderConfigNode & { credentials?: ProviderCredentials }, config: ProviderNodeDef) {
+  function M2MProviderNode(this: ProviderConfigNode & SecretBinding & { credentials?: ProviderCredentials }, config: ProviderNodeDef) {
     RED.nodes.createNode(this, config);
+    // Where this node sends its secrets: the dialog may reuse them only for the same (dialogCredentials).
+    this.secretDestination = secretDestination(config);
     let client: ProviderClient | undefined;
     let problem: M2MError | undefined;
     // Verizon Cloud: the newest rotated refresh token, kept across restarts.
@@ -115,6 +119,8 @@ export = function register(RED: NodeAPI): void {
       problem = toM2MError(e);
       this.error(RED._('m2m-provider.errors.config', { message: problem.message }));
     }
+    // The operations sidebar shows every deployed account (src/nodes/accounts.ts).
+    accounts.add({ id: this.id, name: config.name ?? '', client, problem });
 
     this.client = () => {
       if (problem) throw problem;
@@ -136,6 +142,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     this.on('close', (removed: boolean, done: () => void) => {
+      accounts.remove(this.id);
       const finish = () => {
         try {
           client?.close();

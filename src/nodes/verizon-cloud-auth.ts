@@ -10,6 +10,8 @@ import type { Node, NodeAPI } from 'node-red';
 import {
   AuthorizationRequests,
   authorizationCodeConfig,
+  browserCookieName,
+  CountedLog,
   checkRedirectUri,
   completeAuthorization,
   getPreset,
@@ -25,6 +27,7 @@ import {
 } from '@iot-m2m/node-red-auth/core';
 import { proxySettings, tlsOptions } from './network.js';
 import { dialogCredentials, selectedConfigNode } from './provider-config.js';
+import { jsonOnly } from './admin.js';
 
 /** Path of the callback under Node-RED's admin root: register it with the provider exactly so. */
 export const CALLBACK_PATH = '/m2m-auth/verizon-cloud/callback';
@@ -32,6 +35,16 @@ const START_PATH = '/m2m-auth/verizon-cloud/authorize';
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
+}
+
+/** One cookie's value from a request's Cookie header (RFC 6265 §5.4), without a parser dependency. */
+function cookieValue(req: Request, name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  for (const part of String(req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 function escapeHtml(s: string): string {
@@ -69,14 +82,20 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
   const owner = (req: Request) => (req as Request & { user?: { username?: string } }).user?.username;
   const preset = getPreset('verizon-cloud');
   const authCode = authorizationCodeConfig('verizon-cloud')!;
+  // Refused callbacks need no login: counted, and logged at most once a minute with the count.
+  const refusals = new CountedLog((count, message) => RED.log.warn(RED._('m2m-provider.authorize.refusedCount', { count: String(count), message })));
+  /** The browser cookie is sent only to the callback (under Node-RED's admin root, req.baseUrl). */
+  const cookiePath = (req: Request) => `${req.baseUrl ?? ''}${CALLBACK_PATH}`;
 
-  RED.httpAdmin.post(START_PATH, RED.auth.needsPermission('m2m-provider.write'), (req: Request, res: Response) => {
+  RED.httpAdmin.post(START_PATH, RED.auth.needsPermission('m2m-provider.write'), jsonOnly, (req: Request, res: Response) => {
     try {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const nodeId = str(body.id);
       if (!nodeId) throw new M2MError('invalid_request', 'the config node id is missing');
-      // Secrets the dialog did not reveal ("__PWRD__") are the deployed ones.
-      const { clientId, clientSecret } = dialogCredentials(RED, nodeId, body);
+      const redirectUri = checkRedirectUri(body.redirectUri, preset.id);
+      // Secrets the dialog did not reveal ("__PWRD__") are the deployed ones, when the deployed
+      // node is this preset with these URLs, TLS and proxy (else secret_required).
+      const { clientId, clientSecret } = dialogCredentials(RED, nodeId, { ...body, preset: preset.id });
       if (!clientId || !clientSecret) {
         throw new M2MError('missing_credentials', 'enter the client id (key) and client secret before authorizing', {
           provider: preset.id,
@@ -94,12 +113,26 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
         clientAuth: body.clientAuth === 'body' ? 'body' : 'basic',
         authorizeUrl,
         tokenUrl: urls.tokenUrl,
-        redirectUri: checkRedirectUri(body.redirectUri, preset.id),
+        redirectUri,
         scope: str(body.scope) || undefined,
         pkce: authCode.pkce,
+        bindBrowser: true,
         extra: { tls: selectedConfigNode(body.tls), proxy: selectedConfigNode(body.proxy), timeout: Number(body.timeout) || undefined },
       });
-      res.json(started);
+      const { browserCookie, ...answer } = started;
+      if (browserCookie) {
+        // The state is bound to this browser too: a leaked authorize URL is of no use in another.
+        // HttpOnly (no script reads it), SameSite=Lax (sent on the provider's top-level redirect,
+        // RFC 6265bis §5.4.7), and only to the callback.
+        res.cookie(browserCookie.name, browserCookie.value, {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: req.secure,
+          path: cookiePath(req),
+          maxAge: browserCookie.maxAgeSeconds * 1000,
+        });
+      }
+      res.json(answer);
     } catch (e) {
       const err = toM2MError(e, preset.id);
       res.status(400).json({ code: err.code, message: err.message });
@@ -124,8 +157,10 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
   RED.httpAdmin.get(CALLBACK_PATH, async (req: Request, res: Response) => {
     const t = (key: string, vars?: Record<string, string>) => RED._(`m2m-provider.authorize.page.${key}`, vars);
     let outcome: AuthorizationOutcome;
+    const cookieName = browserCookieName(req.query.state);
     try {
       ({ outcome } = await completeAuthorization(requests, req.query as Record<string, unknown>, {
+        browserKey: cookieValue(req, cookieName),
         http: (request) =>
           new HttpClient({
             provider: request.provider,
@@ -139,10 +174,11 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
       }));
     } catch (e) {
       const err = toM2MError(e);
-      RED.log.warn(RED._('m2m-provider.authorize.refused', { message: err.message }));
+      refusals.note(err.message);
       callbackPage(res, 400, t('refusedTitle'), err.message);
       return;
     }
+    if (cookieName) res.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: cookiePath(req) });
     if (outcome.status === 'authorized') {
       callbackPage(res, 200, t('authorizedTitle'), t('authorized'));
     } else if (outcome.status === 'denied') {

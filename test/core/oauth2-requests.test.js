@@ -41,7 +41,6 @@ describe('oauth2 request builders', function () {
       const req = core.discoveryRequest('https://as.example.test/t', 'oauth-authorization-server');
       assert.equal(req.method, 'GET');
       assert.equal(req.url, 'https://as.example.test/.well-known/oauth-authorization-server/t');
-      assert.equal(req.maxBytes, core.MAX_METADATA_BYTES);
     });
 
     it('refuses issuers that are not http(s), or carry credentials, a query or a fragment', () => {

@@ -12,12 +12,21 @@ const path = require('node:path');
 const { startEmulator, DEMO } = require('../../dist/emulator/index.js');
 const { describePresets } = require('../../dist/core/index.js');
 const { startNodeRedProcess } = require('../support/node-red-process.js');
+const { needsServer } = require('../../scripts/start.js');
 
 const DIR = path.join(__dirname, '..', '..', 'examples');
 const EMULATOR = 'http://127.0.0.1:1881';
 const OURS = Object.keys(require('../../package.json')['node-red'].nodes);
 /** Core node types the examples may use. */
-const CORE = ['tab', 'inject', 'debug', 'catch', 'comment', 'change', 'switch', 'http request', 'file', 'join', 'split'];
+const CORE = ['tab', 'inject', 'debug', 'catch', 'comment', 'change', 'switch', 'http request', 'file', 'join', 'split', 'rbe'];
+/** Node types of other packages the demo examples use (the dashboard, the database), by package: dev dependencies only. */
+const OTHER = {
+  '@flowfuse/node-red-dashboard': ['ui-base', 'ui-theme', 'ui-page', 'ui-group', 'ui-chart', 'ui-gauge', 'ui-table'],
+  'node-red-node-mysql': ['MySQLdatabase', 'mysql'],
+};
+const OTHER_TYPES = Object.values(OTHER).flat();
+/** Config node types: global, not on the example's tab. */
+const CONFIG = ['m2m-provider', 'ui-base', 'ui-theme', 'ui-page', 'ui-group', 'MySQLdatabase'];
 
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 const examples = files.map((file) => ({
@@ -59,11 +68,19 @@ describe('example flows', function () {
       for (const n of flow) {
         assert.ok(!ids.has(n.id), `${file}: id ${n.id} is also in another example (they must import side by side)`);
         ids.add(n.id);
-        assert.ok(OURS.includes(n.type) || CORE.includes(n.type), `${file}: unknown node type ${n.type}`);
-        if (n.type !== 'tab' && n.type !== 'm2m-provider') assert.equal(n.z, tabs[0].id, `${file}: ${n.id} on the tab`);
+        assert.ok(OURS.includes(n.type) || CORE.includes(n.type) || OTHER_TYPES.includes(n.type), `${file}: unknown node type ${n.type}`);
+        if (n.type !== 'tab' && !CONFIG.includes(n.type)) assert.equal(n.z, tabs[0].id, `${file}: ${n.id} on the tab`);
         for (const w of (n.wires ?? []).flat()) assert.ok(here.has(w), `${file}: ${n.id} wired to missing ${w}`);
         if (n.provider !== undefined) assert.equal(flow.find((p) => p.id === n.provider)?.type, 'm2m-provider', `${file}: ${n.id}'s provider`);
       }
+    }
+  });
+
+  it('use other packages\' nodes only from dev dependencies, never from the package\'s own dependencies', () => {
+    const pkg = require('../../package.json');
+    for (const name of Object.keys(OTHER)) {
+      assert.ok(pkg.devDependencies[name], `${name} is a dev dependency`);
+      assert.equal(pkg.dependencies[name], undefined, `${name} is no runtime dependency`);
     }
   });
 
@@ -108,8 +125,9 @@ describe('example flows', function () {
     let emu;
     let nr;
     let comms;
+    // Those that need a database server run in database.test.js, which starts one.
     const deployed = examples
-      .filter((e) => e.emulator)
+      .filter((e) => e.emulator && !needsServer(e.flow))
       .map((e) => ({ ...e, flow: JSON.parse(JSON.stringify(e.flow).replaceAll(EMULATOR, '__EMU__')) }));
 
     before(async () => {

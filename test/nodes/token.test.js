@@ -191,6 +191,66 @@ describe(`m2m-token node (Node-RED ${redVersion()})`, function () {
     }
   });
 
+  describe('the cached path (README "Performance": served within the input call)', () => {
+    it('sends and completes a cached token before receive() returns; msg.token as on the first message', async () => {
+      const nodes = await load(emu, 'oauth2', { token: { includeToken: true } });
+      const first = (await outcome(nodes, { payload: 1 })).out;
+      // done() reaches Node-RED as node._complete(msg): counted on this node only.
+      let completed = 0;
+      const complete = nodes.t._complete;
+      nodes.t._complete = function (...args) {
+        completed++;
+        return complete.apply(this, args);
+      };
+      const sentBefore = nodes.t.send.getCalls().filter((c) => c.thisValue === nodes.t).length;
+      const received = new Promise((resolve) => nodes.waiting.push(resolve));
+      nodes.t.receive({ payload: 2 });
+      assert.equal(nodes.t.send.getCalls().filter((c) => c.thisValue === nodes.t).length, sentBefore + 1, 'sent within receive()');
+      assert.equal(completed, 1, 'done() within receive()');
+      const { out } = await received;
+      assert.deepEqual(Object.keys(out.token), Object.keys(first.token));
+      assert.deepEqual({ ...out.token, expiresIn: 0 }, { ...first.token, expiresIn: 0, fromCache: true });
+      assert.equal(`Bearer ${out.token.accessToken}`, out.headers.Authorization);
+      assert.equal(emu.count('oauth2', 'token'), 1);
+    });
+
+    it('checks every input as the first message does, and merges msg.headers the same way', async () => {
+      const nodes = await load(emu, 'insights-hub');
+      assert.ok((await outcome(nodes, {})).out);
+      for (const [what, msg, code, pattern] of badInputs) {
+        const { caught } = await outcome(nodes, msg);
+        assert.equal(caught?.error.code, code, what);
+        assert.match(caught.error.message, pattern, what);
+      }
+      const { out } = await outcome(nodes, { headers: { 'X-Request-Id': 'r1', authorization: 'Basic old' } });
+      assert.deepEqual(Object.keys(out.headers).sort(), ['Authorization', 'X-Request-Id']);
+      assert.equal(out.token.fromCache, true);
+      assert.equal(emu.count('insights-hub', 'token'), 1, 'one token request, none for the bad inputs');
+    });
+
+    it('a bad tenant setting fails each message without msg.tenant, while msg.tenant is served from the cache', async () => {
+      const nodes = await load(emu, 'insights-hub', { token: { tenant: '../x' } });
+      for (let i = 0; i < 2; i++) {
+        const bad = await outcome(nodes, {});
+        assert.equal(bad.caught?.error.code, 'invalid_tenant');
+        assert.match(bad.caught.error.message, /the node's tenant/);
+        const good = await outcome(nodes, { tenant: 'tenant42' });
+        assert.equal(good.out?.token.tenant, 'tenant42');
+        assert.equal(good.out.token.fromCache, i > 0);
+      }
+      assert.equal(emu.count('insights-hub', 'token'), 1);
+    });
+
+    it('cached messages set no status while the time left reads the same', async () => {
+      const nodes = await load(emu, 'oauth2');
+      await outcome(nodes, {});
+      const before = statusesOf(nodes.t).length;
+      for (let i = 0; i < 20; i++) assert.equal((await outcome(nodes, { payload: i })).out.token.fromCache, true);
+      assert.equal(statusesOf(nodes.t).length, before);
+      assert.equal(statusesOf(nodes.t).at(-1).text, 'token ok · 60 min');
+    });
+  });
+
   it('close releases the provider: its cached tokens are forgotten', async () => {
     const nodes = await load(emu, 'oauth2');
     await outcome(nodes, {});

@@ -51,6 +51,7 @@ describe('verizon-cloud: Authorize button endpoints (m2m-provider)', function ()
     await emu.close();
   });
   beforeEach(async () => {
+    cookies = new Map();
     emu.reset();
     await helper.startServer();
     flow = [
@@ -72,16 +73,23 @@ describe('verizon-cloud: Authorize button endpoints (m2m-provider)', function ()
 
   const credentials = () => helper._redNodes.getCredentials('prov') ?? {};
 
+  /** The browser's cookies: the start sets one per authorization (its state bound to this browser). */
+  let cookies = new Map();
+
   async function startAuthorization(body = {}) {
     const res = await helper
       .request()
       .post(START)
       .send({ id: 'prov', baseUrl: emu.baseUrl('verizon-cloud'), clientId: DEMO.clientId, clientSecret: '__PWRD__', redirectUri: CALLBACK, ...body });
+    for (const c of res.headers['set-cookie'] ?? []) {
+      const [pair] = c.split(';');
+      cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+    }
     return res;
   }
 
-  async function callback(query) {
-    const res = await helper.request().get(CALLBACK_PATH).query(query);
+  async function callback(query, { cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } = {}) {
+    const res = await helper.request().get(CALLBACK_PATH).set('cookie', cookie).query(query);
     seen.push(res.text);
     return res;
   }
@@ -164,9 +172,44 @@ describe('verizon-cloud: Authorize button endpoints (m2m-provider)', function ()
     assert.match(expired.text, /expired/);
     assert.equal(credentials().refreshToken, first);
     assert.equal(emu.count('verizon-cloud', 'token'), 1);
-    // Each refusal is logged.
+    // Each refusal is counted; the log gets at most one line a minute, with the count (issue 15):
+    // the first at once, the two in the same minute with the one ten minutes later.
     const warnings = helper.log().args.filter(([e]) => e.level === helper.log().WARN).map(([e]) => e.msg);
-    assert.equal(warnings.filter((m) => /^m2m-provider: /.test(m)).length, 4);
+    const lines = warnings.filter((m) => /^m2m-provider: /.test(m));
+    assert.deepEqual(lines.map((m) => Number(/: (\d+) authorization callback/.exec(m)?.[1])), [1, 3]);
+  });
+
+  it('a flood of refused callbacks writes one log line, not one per request (issue 15, item 6)', async () => {
+    for (let i = 0; i < 30; i++) assert.equal((await callback({ code: 'x', state: `forged-${i}` })).status, 400);
+    const lines = helper.log().args.filter(([e]) => e.level === helper.log().WARN && /^m2m-provider: /.test(e.msg));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0][0].msg, /: 1 authorization callback/);
+  });
+
+  it('the state is bound to the browser that started it: the HttpOnly SameSite=Lax cookie is needed at the callback (issue 15, item 6)', async () => {
+    const started = await startAuthorization();
+    const setCookie = started.headers['set-cookie'];
+    assert.equal(setCookie.length, 1);
+    assert.match(setCookie[0], /^m2m_auth_[A-Za-z0-9_-]{16}=[A-Za-z0-9_-]{43};/);
+    assert.match(setCookie[0], /; Path=\/m2m-auth\/verizon-cloud\/callback(;|$)/);
+    assert.match(setCookie[0], /; HttpOnly/);
+    assert.match(setCookie[0], /; SameSite=Lax/);
+    assert.match(setCookie[0], /; Max-Age=600/);
+    assert.ok(!JSON.stringify(started.body).includes(setCookie[0].split(';')[0].split('=')[1]), 'the cookie value is not in the answer');
+    const visit = await visitAuthorizePage(started.body.authorizeUrl);
+    // Another browser holding the leaked URL (no cookie, or another authorization's cookie): refused, nothing spent.
+    const other = await callback(visit.query, { cookie: '' });
+    assert.equal(other.status, 400);
+    assert.match(other.text, /another browser/);
+    const wrongCookie = await callback(visit.query, { cookie: `${setCookie[0].split('=')[0]}=${'A'.repeat(43)}` });
+    assert.equal(wrongCookie.status, 400);
+    assert.equal(emu.count('verizon-cloud', 'token'), 0);
+    assert.equal(credentials().refreshToken, undefined);
+    // The browser that started it completes it (the refusals above did not use the state up).
+    const mine = await callback(visit.query);
+    assert.equal(mine.status, 200);
+    assert.ok(credentials().refreshToken);
+    assert.match(mine.headers['set-cookie']?.[0] ?? '', /^m2m_auth_[^=]+=;.*Expires=Thu, 01 Jan 1970/, 'the cookie is cleared');
   });
 
   it('reports a denied consent to the editor and stores nothing', async () => {

@@ -4,12 +4,12 @@
  * 10 minutes), PKCE (RFC 7636, S256), the authorize URL and the code exchange.
  * The Node-RED adapter only wires these to admin endpoints.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { M2MError, toM2MError } from '../errors.js';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isCodeLike, M2MError, PROVIDER_ERROR, toM2MError } from '../errors.js';
 import type { HttpClient } from '../http.js';
 import { getPreset } from '../providers/index.js';
 import type { AuthorizationCodeConfig, ClientAuth, PresetId } from '../providers/types.js';
-import { addSecret, forgetSecret, redact } from '../redact.js';
+import { addCredentialPair, addSecret, forgetCredentialPair, forgetSecret, providerText } from '../redact.js';
 import type { Token } from '../token.js';
 import { tokenRequest } from './token-request.js';
 
@@ -97,6 +97,11 @@ export interface AuthorizationRequestInput {
   redirectUri: string;
   scope?: string;
   pkce: boolean;
+  /**
+   * Bind `state` to the browser that started the authorization as well: `create` returns a
+   * cookie for the adapter to set, and `take` wants its value back (see browserCookieName).
+   */
+  bindBrowser?: boolean;
   /** Opaque adapter data (e.g. the TLS config node id) handed back at the callback. */
   extra?: Record<string, unknown>;
 }
@@ -109,6 +114,8 @@ export type AuthorizationOutcome =
 
 export interface PendingAuthorization extends AuthorizationRequestInput {
   state: string;
+  /** sha256 of the browser cookie's value (bindBrowser), compared in constant time at the callback. */
+  browserHash?: Buffer;
   /** Handle the editor polls with; never leaves the editor (unlike `state`, which travels in URLs). */
   handle: string;
   codeVerifier?: string;
@@ -128,7 +135,7 @@ export interface AuthorizationRequestsOptions {
 }
 
 /** Why a callback's `state` was refused (all answered 400, nothing stored). */
-export type StateProblem = 'missing' | 'unknown' | 'used' | 'expired';
+export type StateProblem = 'missing' | 'unknown' | 'used' | 'expired' | 'browser';
 
 /**
  * Pending authorizations of one Node-RED runtime. `state` is random (256 bits),
@@ -156,7 +163,7 @@ export class AuthorizationRequests {
   }
 
   /** Starts one authorization: returns the authorize URL for the browser and the editor's poll handle. */
-  create(input: AuthorizationRequestInput): { handle: string; authorizeUrl: string; expiresAt: number } {
+  create(input: AuthorizationRequestInput): { handle: string; authorizeUrl: string; expiresAt: number; browserCookie?: BrowserCookie } {
     this.sweep();
     while (this.byState.size >= this.maxPending) {
       const oldest = this.byState.values().next().value as PendingAuthorization;
@@ -177,6 +184,7 @@ export class AuthorizationRequests {
       forgetAt: now + this.ttl + this.outcomeTtl,
     };
     addSecret(request.clientSecret);
+    addCredentialPair(request.clientId, request.clientSecret);
     this.byState.set(request.state, request);
     this.byHandle.set(request.handle, request);
     const authorizeUrl = buildAuthorizeUrl(input.authorizeUrl, {
@@ -186,14 +194,20 @@ export class AuthorizationRequests {
       scope: input.scope,
       codeChallenge: pkce?.challenge,
     });
-    return { handle: request.handle, authorizeUrl, expiresAt: request.expiresAt };
+    let browserCookie: BrowserCookie | undefined;
+    if (input.bindBrowser) {
+      const value = random(32);
+      request.browserHash = createHash('sha256').update(value).digest();
+      browserCookie = { name: browserCookieName(request.state)!, value, maxAgeSeconds: Math.ceil(this.ttl / 1000) };
+    }
+    return { handle: request.handle, authorizeUrl, expiresAt: request.expiresAt, ...(browserCookie ? { browserCookie } : {}) };
   }
 
   /**
    * Accepts a callback's `state` once. Throws `invalid_state` (with the reason in
    * `cause.error`) when it is missing, unknown, already used or expired.
    */
-  take(state: unknown): PendingAuthorization {
+  take(state: unknown, browserKey?: unknown): PendingAuthorization {
     const problem = (reason: StateProblem, text: string) =>
       new M2MError('invalid_state', `authorization callback refused: ${text}`, { error: reason });
     if (typeof state !== 'string' || state === '') throw problem('missing', 'no state parameter');
@@ -203,6 +217,14 @@ export class AuthorizationRequests {
     if (request.expiresAt <= this.now()) {
       this.drop(request);
       throw problem('expired', 'the authorization request expired (10 minutes): start again from the config node');
+    }
+    if (request.browserHash) {
+      // Not consumed on a mismatch: whoever holds a leaked authorize URL must not be able to
+      // spoil the real user's authorization either.
+      const given = createHash('sha256').update(typeof browserKey === 'string' ? browserKey : '').digest();
+      if (!timingSafeEqual(given, request.browserHash)) {
+        throw problem('browser', 'this authorization was started in another browser (or its cookie is gone): start again from the config node');
+      }
     }
     request.used = true;
     return request;
@@ -214,6 +236,7 @@ export class AuthorizationRequests {
     request.forgetAt = this.now() + this.outcomeTtl;
     // The secret and verifier are not needed any more.
     forgetSecret(request.clientSecret);
+    forgetCredentialPair(request.clientId, request.clientSecret);
     request.clientSecret = '';
     request.codeVerifier = undefined;
   }
@@ -247,6 +270,7 @@ export class AuthorizationRequests {
     this.byState.delete(r.state);
     this.byHandle.delete(r.handle);
     if (r.clientSecret) forgetSecret(r.clientSecret);
+    if (r.clientSecret) forgetCredentialPair(r.clientId, r.clientSecret);
   }
 }
 
@@ -301,7 +325,25 @@ export interface CallbackQuery {
   error_description?: unknown;
 }
 
+/** The cookie that binds a `state` to the browser that started it (RFC 6265 §4.1). */
+export interface BrowserCookie {
+  name: string;
+  value: string;
+  maxAgeSeconds: number;
+}
+
+/**
+ * The name of the browser cookie of `state`: one cookie per authorization (from its state's
+ * hash), so two authorizations started in one browser do not overwrite each other's cookie.
+ */
+export function browserCookieName(state: unknown): string | undefined {
+  if (typeof state !== 'string' || state === '') return undefined;
+  return `m2m_auth_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+}
+
 export interface CompleteOptions {
+  /** The value of the request's browser cookie (browserCookieName), when the adapter binds browsers. */
+  browserKey?: unknown;
   /** An HTTP client for the request's provider (TLS from the config node; no retries). */
   http(request: PendingAuthorization): HttpClient;
   /** Keeps the refresh token as the config node's credential. */
@@ -318,11 +360,15 @@ export async function completeAuthorization(
   query: CallbackQuery,
   options: CompleteOptions,
 ): Promise<{ request: PendingAuthorization; outcome: AuthorizationOutcome }> {
-  const request = requests.take(query.state);
+  const request = requests.take(query.state, options.browserKey);
   let outcome: AuthorizationOutcome;
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? redact(v.slice(0, 500)) : undefined);
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? providerText(v, 500) : undefined);
   if (query.error !== undefined) {
-    outcome = { status: 'denied', error: text(query.error) ?? 'access_denied', description: text(query.error_description) };
+    // The error is a code only when it looks like one (RFC 6749 §4.1.2.1); else its text is the description.
+    const error = typeof query.error === 'string' && query.error !== '' ? query.error : 'access_denied';
+    outcome = isCodeLike(error)
+      ? { status: 'denied', error, description: text(query.error_description) }
+      : { status: 'denied', error: PROVIDER_ERROR, description: text(error) };
   } else if (typeof query.code !== 'string' || query.code === '') {
     outcome = { status: 'failed', code: 'invalid_request', message: 'the provider redirected back without a code' };
   } else {

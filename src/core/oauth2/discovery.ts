@@ -45,9 +45,6 @@ export interface DiscoveredServer {
   metadata: AuthorizationServerMetadata;
 }
 
-/** Largest metadata document read: real ones are a few KiB. */
-export const MAX_METADATA_BYTES = 256 * 1024;
-
 /**
  * Checks an issuer identifier: RFC 8414 §2, an https URL with no query or fragment.
  * http is accepted too (a server on loopback or inside a plant network).
@@ -97,8 +94,8 @@ export function discoveryRequest(issuer: string, kind: DiscoveryKind): OAuthRequ
     method: 'GET',
     url,
     headers: { accept: 'application/json' },
+    // Bounded like every answer by the client's maxResponseBytes (real documents are a few KiB).
     what: `discovery (GET ${url})`,
-    maxBytes: MAX_METADATA_BYTES,
   };
 }
 

@@ -48,6 +48,8 @@ export interface ProviderSettings {
   resource?: string;
   /** Vendor parameters of every token request. */
   extraParams?: Array<{ name: string; value: string }>;
+  /** Largest response body accepted, bytes after decompression (default 1 MiB; see HttpClientOptions). */
+  maxResponseBytes?: number;
 }
 
 export interface ProviderCredentials {

@@ -19,14 +19,21 @@ export function resolveUrls(preset: Preset, settings: ProviderSettings, discover
   if (!tokenUrl) {
     throw new M2MError('invalid_config', `the ${preset.label} provider needs a token URL`, { provider: preset.id });
   }
-  assertHttpUrl(tokenUrl, preset.id);
-  return {
+  const urls: ResolvedUrls = {
     baseUrl,
     tokenUrl,
     revokeUrl: pick(settings.revokeUrl, preset.revokePath, discovered.revokeUrl),
     introspectUrl: pick(settings.introspectUrl, preset.introspectPath, discovered.introspectUrl),
     ...(settings.authorizeUrl?.trim() || discovered.authorizeUrl ? { authorizeUrl: settings.authorizeUrl?.trim() || discovered.authorizeUrl } : {}),
   };
+  // Every URL setting, not only the token URL: a `javascript:` base URL planted in an imported
+  // flow would otherwise reach the Authorize window (issue 15). Settings other presets add
+  // (authorizeUrl, issuer) are checked when present.
+  const extra = settings as { authorizeUrl?: unknown; issuer?: unknown };
+  for (const url of [baseUrl, tokenUrl, urls.revokeUrl, urls.introspectUrl, extra.authorizeUrl, extra.issuer]) {
+    if (typeof url === 'string' && url.trim() !== '') assertHttpUrl(url.trim(), preset.id);
+  }
+  return urls;
 }
 
 function assertHttpUrl(url: string, provider: string): void {

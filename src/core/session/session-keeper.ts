@@ -268,7 +268,8 @@ export class SessionKeeper {
     if (!this.pending) {
       const p = this.login();
       this.pending = p;
-      p.catch(() => undefined).finally(() => {
+      // A failed login is the account's last error (health(): login_rejected says more than the HTTP 400).
+      p.catch((e: unknown) => this.client.noteError(e)).finally(() => {
         if (this.pending === p) this.pending = undefined;
       });
     }
