@@ -52,7 +52,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
-  form?: Record<string, string>;
+  /** A URLSearchParams body may repeat a name (RFC 8707 `resource`). */
+  form?: Record<string, string> | URLSearchParams;
   json?: unknown;
   searchParams?: Record<string, string | number>;
   /**
@@ -196,8 +197,10 @@ export class HttpClient {
     try {
       response = await got(req.url, {
         method: req.method,
-        headers: req.headers,
-        form: req.form,
+        // got's `form` takes a plain object only; a URLSearchParams goes as the encoded body.
+        ...(req.form instanceof URLSearchParams
+          ? { headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded' }, body: req.form.toString() }
+          : { headers: req.headers, form: req.form }),
         json: req.json as Record<string, unknown> | undefined,
         searchParams: req.searchParams,
         // The client's retry defaults apply unless the request says otherwise (got merges a

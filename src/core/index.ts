@@ -27,6 +27,10 @@ export * from './oauth2/token-request.js';
 export * from './oauth2/revocation.js';
 export * from './oauth2/introspection.js';
 export * from './oauth2/authorization-code.js';
+export * from './oauth2/request.js';
+export * from './oauth2/client-assertion.js';
+export * from './oauth2/discovery.js';
+export * from './oauth2/parameters.js';
 
 export * from './providers/thingspace/session.js';
 export * from './providers/thingspace/devices.js';

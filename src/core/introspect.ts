@@ -28,6 +28,7 @@ function withoutToken(value: unknown, token: string): unknown {
  * The answer never carries the token value. An answer with an OAuth `error` is thrown.
  */
 export async function introspectToken(client: ProviderClient, params: TokenParams = {}): Promise<Raw> {
+  await client.ready();
   const url = client.urls.introspectUrl;
   if (!url) {
     throw new M2MError(
@@ -39,8 +40,8 @@ export async function introspectToken(client: ProviderClient, params: TokenParam
   const { token } = await client.getToken(params);
   // A token info URL set on a preset without its own kind of call: RFC 7662, the standard.
   const introspect = client.preset.introspect ?? rfc7662Introspection;
-  if (introspect === rfc7662Introspection) client.requireCredentials(['clientId', 'clientSecret']);
-  const { body } = await client.http.request<Raw>(introspect.request(client.context(), url, token.accessToken));
+  if (introspect === rfc7662Introspection) client.requireClientCredentials();
+  const { body } = await client.http.request<Raw>(await introspect.request(client.context(), url, token.accessToken));
   if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
     throw new M2MError('invalid_response', 'the token info answer is empty or not a JSON object', { provider: client.id });
   }

@@ -2,12 +2,13 @@ import { M2MError } from './errors.js';
 import { HealthMonitor, type AccountHealth } from './health.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 import {
-  getPreset,
+  presetFor,
   joinUrl,
   requireCapability,
   resolveUrls,
   SECRET_CREDENTIALS,
   type Capability,
+  type ClientAuth,
   type EditorField,
   type Preset,
   type ProviderContext,
@@ -16,6 +17,8 @@ import {
   type ResolvedUrls,
   type TokenParams,
 } from './providers/index.js';
+import { clientAuthCredentials } from './oauth2/client-auth.js';
+import { parametersKey, splitResources } from './oauth2/parameters.js';
 import { addCredentialPair, addSecret, forgetCredentialPair, forgetSecret } from './redact.js';
 import { DEFAULT_MAX_FAILED_LOGINS, SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
 import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
@@ -50,6 +53,7 @@ const CREDENTIAL_LABELS: Record<keyof ProviderCredentials, string> = {
   username: 'UWS username',
   password: 'UWS password',
   refreshToken: 'refresh token',
+  privateKey: 'private key',
 };
 
 /**
@@ -67,6 +71,11 @@ export class ProviderClient {
   private readonly sessionOptions: SessionKeeperOptions | undefined;
   private credentials: ProviderCredentials;
   private resolvedUrls?: ResolvedUrls;
+  private discovery?: Promise<void>;
+  /** Whether the preset takes audience and resources (oauth2); others ignore them, cache keys included. Fixed per client. */
+  private readonly tokenParameters: boolean;
+  /** The resource setting as a list, split once (normalize runs per message). */
+  private readonly resources: string[] | undefined;
   private credentialsComplete?: boolean;
   private closed = false;
   private readonly onCredentialRotated: ProviderClientOptions['onCredentialRotated'];
@@ -79,7 +88,9 @@ export class ProviderClient {
   protected store = 'local';
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
-    this.preset = getPreset(settings.preset);
+    this.preset = presetFor(settings);
+    this.tokenParameters = this.preset.fields.includes('audience') || this.preset.fields.includes('resource');
+    this.resources = this.tokenParameters ? splitResources(settings.resource) : undefined;
     this.settings = { ...settings };
     this.credentials = { ...credentials };
     this.onCredentialRotated = options.onCredentialRotated;
@@ -114,15 +125,45 @@ export class ProviderClient {
 
   /** Every URL of this account, presets filled in. Throws invalid_config for a bad URL. */
   get urls(): ResolvedUrls {
+    if (!this.resolvedUrls && this.discovers()) {
+      throw new M2MError('invalid_config', `the ${this.preset.label} provider's endpoints are not read from its issuer yet`, { provider: this.id });
+    }
     // Settings do not change for the life of a client: resolve once.
     this.resolvedUrls ??= resolveUrls(this.preset, this.settings);
     return this.resolvedUrls;
   }
 
+  private discovers(): boolean {
+    return Boolean(this.preset.discover && this.settings.issuer);
+  }
+
+  /**
+   * Reads the endpoints from the server where the preset discovers them (oauth2 with an
+   * issuer: RFC 8414, else OIDC discovery), once per client; a failure is tried again by the
+   * next call. Await before reading `urls` (token requests do it themselves).
+   */
+  ready(): Promise<void> {
+    if (this.resolvedUrls || !this.discovers()) return Promise.resolve();
+    this.discovery ??= Promise.resolve(this.preset.discover!(this.http, this.settings)).then(
+      (found) => {
+        this.resolvedUrls = resolveUrls(this.preset, this.settings, found ?? {});
+      },
+      (e: unknown) => {
+        this.discovery = undefined;
+        throw e;
+      },
+    );
+    return this.discovery;
+  }
+
   /** The context a preset's functions receive. */
   context(): ProviderContext {
-    const clientAuth = (this.offers('clientAuth') && this.settings.clientAuth) || this.preset.clientAuth;
+    const clientAuth = this.clientAuth();
     return { provider: this.id, http: this.http, settings: this.settings, credentials: this.credentials, urls: this.urls, clientAuth };
+  }
+
+  private clientAuth(): ClientAuth {
+    return (this.offers('clientAuth') && this.settings.clientAuth) || this.preset.clientAuth;
   }
 
   /** The base URL joined with `path` (an API call under the provider's host); invalid_config without a base URL. */
@@ -198,16 +239,30 @@ export class ProviderClient {
     }
   }
 
+  /** The credentials the client authentication needs (revocation, introspection): missing_credentials without them. */
+  requireClientCredentials(): void {
+    this.requireCredentials(clientAuthCredentials(this.clientAuth()));
+  }
+
   /** Fills in the defaults of a token request: the host tenant, the configured scope. */
   normalize(params: TokenParams = {}): TokenParams {
     const tenant = this.preset.tenants ? params.tenant || this.settings.hostTenant || undefined : undefined;
     const scope = params.scope || (this.offers('scope') ? this.settings.scope : undefined) || this.preset.defaultScope || undefined;
-    return { tenant, scope };
+    if (!this.tokenParameters) return { tenant, scope };
+    // oauth2: msg.audience / msg.resource, else the settings (keys only where set).
+    const audience = params.audience || this.settings.audience || undefined;
+    const resource = params.resource ?? this.resources;
+    return audience || resource ? { tenant, scope, ...(audience ? { audience } : {}), ...(resource ? { resource } : {}) } : { tenant, scope };
   }
 
   cacheKey(params: TokenParams = {}): string {
-    const p = this.normalize(params);
-    return TokenCache.key(this.id, p.tenant, p.scope);
+    return this.keyOf(this.normalize(params));
+  }
+
+  private keyOf(p: TokenParams): string {
+    const key = TokenCache.key(this.id, p.tenant, p.scope);
+    // Each audience and set of resources is its own token (issue 13 item 5); the settings' extra parameters are the client's own.
+    return p.audience || p.resource ? `${key}\u0000${parametersKey({ audience: p.audience, resource: p.resource })}` : key;
   }
 
   /**
@@ -221,7 +276,7 @@ export class ProviderClient {
       this.assertOpen();
       this.requireCredentials();
       const p = this.normalize(params);
-      return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.countedFetch(p), force);
+      return this.cache.get(this.keyOf(p), () => this.countedFetch(p), force);
     } catch (e) {
       this.monitor.error(e);
       return Promise.reject(e);
@@ -307,6 +362,7 @@ export class ProviderClient {
    * would leave the second one rejected (and the user authorizing again).
    */
   private fetchToken(p: TokenParams): Promise<Token> {
+    if (!this.resolvedUrls && this.discovers()) return this.ready().then(() => this.fetchToken(p));
     if (!this.preset.rotatesRefreshToken) return this.preset.fetchToken(this.context(), p);
     this.refreshCount++;
     const run = this.refreshing.then(() => this.refreshOnce(p)).finally(() => this.refreshCount--);

@@ -9,7 +9,10 @@ import { DEMO } from './state.js';
 /** The text printed when the emulator starts: every provider's base URL and the demo credentials. */
 export function describeEmulator(url: string): string {
   const lines = [`M2M provider emulator listening on ${url}`, '', 'Provider base URLs (set as "Base URL" in an m2m-provider node):'];
-  for (const p of PROVIDERS) lines.push(`  ${p.id.padEnd(16)} ${url}${p.prefix}`);
+  // One line per provider: a second module of the same id (oauth2's RFC 8414 metadata) is no base URL.
+  for (const p of PROVIDERS.filter((p, i) => PROVIDERS.findIndex((q) => q.id === p.id) === i)) {
+    lines.push(`  ${p.id.padEnd(16)} ${url}${p.prefix}`);
+  }
   for (const p of PROVIDERS) {
     const more = p.describe?.(`${url}${p.prefix}`) ?? [];
     if (more.length > 0) lines.push('', `${p.id}:`, ...more.map((l) => `  ${l}`));

@@ -59,6 +59,8 @@ export interface IssuedToken {
   expiresAt: number;
   scope?: string;
   tenant?: string;
+  /** Generic server: the `audience` and RFC 8707 `resource` values it was issued for. */
+  aud?: string[];
   revoked?: boolean;
 }
 

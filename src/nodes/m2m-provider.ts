@@ -163,6 +163,7 @@ export = function register(RED: NodeAPI): void {
       username: { type: 'text' },
       password: { type: 'password' },
       refreshToken: { type: 'password' },
+      privateKey: { type: 'password' },
     },
   });
 };

@@ -1,6 +1,6 @@
 /** m2m-revoke [revoke]: revokes the cached token at the provider, logs out the M2M session, clears the cache entry. */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { readTenant, revokeToken } from '@iot-m2m/node-red-auth/core';
+import { readRevokeWhich, readTenant, revokeToken } from '@iot-m2m/node-red-auth/core';
 import { fail, providerClient, type Done, type Send } from './shared.js';
 
 export = function register(RED: NodeAPI): void {
@@ -14,7 +14,7 @@ export = function register(RED: NodeAPI): void {
         const client = providerClient(RED, config.provider);
         const tenant = readTenant(msg.tenant);
         node.status({ fill: 'blue', shape: 'dot', text: RED._('m2m-revoke.status.revoking') });
-        const result = await revokeToken(client, { tenant });
+        const result = await revokeToken(client, { tenant }, readRevokeWhich(msg.revoke));
         msg.payload = result;
         node.status(
           result.revoked

@@ -26,11 +26,32 @@ export interface ProviderValues {
   maxResponseBytes?: string | number;
   tls?: string;
   proxy?: string;
+  // oauth2 preset
+  issuer?: string;
+  grant?: string;
+  authorizeUrl?: string;
+  kid?: string;
+  audience?: string;
+  resource?: string;
+  extraParams?: unknown;
 }
 
-const CREDENTIALS: Array<keyof ProviderCredentials> = ['clientId', 'clientSecret', 'username', 'password', 'refreshToken'];
+const CLIENT_AUTHS: readonly string[] = ['basic', 'body', 'private_key_jwt', 'tls_client_auth', 'none'];
+const GRANTS: readonly string[] = ['client_credentials', 'authorization_code', 'refresh_token', 'password'];
+
+/** The dialog's extra parameters: name/value pairs with a name (an editable list may hold empty rows). */
+function extraParams(v: unknown): Array<{ name: string; value: string }> | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const list = v
+    .filter((p): p is { name: unknown; value: unknown } => Boolean(p) && typeof p === 'object')
+    .map((p) => ({ name: text(p.name), value: typeof p.value === 'string' ? p.value : String(p.value ?? '') }))
+    .filter((p) => p.name !== '');
+  return list.length ? list : undefined;
+}
+
+const CREDENTIALS: Array<keyof ProviderCredentials> = ['clientId', 'clientSecret', 'username', 'password', 'refreshToken', 'privateKey'];
 /** Credentials that are secrets: a stored one is sent only where the deployed node sends it. */
-const SECRETS: Array<keyof ProviderCredentials> = ['clientSecret', 'password', 'refreshToken'];
+const SECRETS: Array<keyof ProviderCredentials> = ['clientSecret', 'password', 'refreshToken', 'privateKey'];
 
 /**
  * Everything that decides where a provider node's secrets go: the preset (its client
@@ -54,6 +75,10 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
 }
 
+function optional<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+}
+
 /** ProviderSettings of a config node (the preset is checked by the core). */
 export function providerSettings(values: ProviderValues): ProviderSettings {
   return {
@@ -63,13 +88,23 @@ export function providerSettings(values: ProviderValues): ProviderSettings {
     revokeUrl: text(values.revokeUrl),
     introspectUrl: text(values.introspectUrl),
     scope: text(values.scope) || undefined,
-    clientAuth: (values.clientAuth === 'body' ? 'body' : values.clientAuth === 'basic' ? 'basic' : undefined) as ClientAuth | undefined,
+    clientAuth: (CLIENT_AUTHS.includes(values.clientAuth ?? '') ? values.clientAuth : undefined) as ClientAuth | undefined,
     appName: text(values.appName),
     appVersion: text(values.appVersion),
     hostTenant: text(values.hostTenant),
     refreshMargin: numberSetting(values.refreshMargin, 60, 0, 86_400),
     timeout: numberSetting(values.timeout, 30_000, 100, 600_000),
     maxResponseBytes: numberSetting(values.maxResponseBytes, 1_048_576, 1024, 64 * 1_048_576),
+    // oauth2 preset (undefined when empty: other presets' settings stay as they were)
+    ...optional({
+      issuer: text(values.issuer),
+      grant: GRANTS.includes(text(values.grant)) ? (text(values.grant) as ProviderSettings['grant']) : undefined,
+      authorizeUrl: text(values.authorizeUrl),
+      kid: text(values.kid),
+      audience: text(values.audience),
+      resource: text(values.resource),
+      extraParams: extraParams(values.extraParams),
+    }),
   };
 }
 

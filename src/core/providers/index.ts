@@ -10,7 +10,7 @@ import { iotspot } from './iotspot/index.js';
 import { oauth2 } from './oauth2/index.js';
 import { thingspaceCore } from './thingspace-core/index.js';
 import { thingspace } from './thingspace/index.js';
-import { SECRET_CREDENTIALS, type Capability, type Preset, type PresetId } from './types.js';
+import { SECRET_CREDENTIALS, type Capability, type Preset, type PresetId, type ProviderSettings } from './types.js';
 import { verizonCloud } from './verizon-cloud/index.js';
 
 export * from './types.js';
@@ -60,6 +60,16 @@ export function unsupported(preset: Preset, what: string, has: (p: Preset) => bo
       (offered.length > 0 ? `; choose a provider preset that does (${offered.join(', ')})` : ''),
     { provider: preset.id },
   );
+}
+
+/**
+ * The preset as an account's settings make it (forSettings: the oauth2 grant decides its
+ * credentials, refresh-token rotation and authorization); ProviderClient uses it, and so must a
+ * node asking whether an account rotates its refresh token.
+ */
+export function presetFor(settings: ProviderSettings): Preset {
+  const preset = getPreset(settings.preset);
+  return preset.forSettings?.(settings) ?? preset;
 }
 
 /** The capability, or `unsupported` naming the presets that have it. */

@@ -11,7 +11,8 @@ import type { Token } from '../token.js';
 /** The registry's ids (./index.ts): `thingspace`, `thingspace-core`, `insights-hub`, `iotspot`, `verizon-cloud`, `oauth2`. */
 export type PresetId = string;
 
-export type ClientAuth = 'basic' | 'body';
+/** How the client authenticates at the token endpoint (oauth2/client-auth.ts): presets with a secret use basic or body. */
+export type ClientAuth = 'basic' | 'body' | 'private_key_jwt' | 'tls_client_auth' | 'none';
 
 /** The m2m-provider config node's settings, as the core sees them (property names as in the README). */
 export interface ProviderSettings {
@@ -31,6 +32,22 @@ export interface ProviderSettings {
   refreshMargin?: number;
   /** Request timeout, ms. */
   timeout?: number;
+
+  // The oauth2 preset (issue 13; README "Generic OAuth 2.0").
+  /** RFC 8414 / OIDC discovery: endpoints not set explicitly are read from the issuer's metadata. */
+  issuer?: string;
+  /** RFC 6749 grant: client_credentials (default), authorization_code, refresh_token, password. */
+  grant?: 'client_credentials' | 'authorization_code' | 'refresh_token' | 'password';
+  /** Authorization endpoint (authorization_code) when discovery does not give it. */
+  authorizeUrl?: string;
+  /** `kid` header of a private_key_jwt assertion (RFC 7515 §4.1.4). */
+  kid?: string;
+  /** `audience` token request parameter (Auth0, Okta). */
+  audience?: string;
+  /** RFC 8707 resources, separated by spaces or line breaks (a URI has neither). */
+  resource?: string;
+  /** Vendor parameters of every token request. */
+  extraParams?: Array<{ name: string; value: string }>;
   /** Largest response body accepted, bytes after decompression (default 1 MiB; see HttpClientOptions). */
   maxResponseBytes?: number;
 }
@@ -41,6 +58,8 @@ export interface ProviderCredentials {
   username?: string;
   password?: string;
   refreshToken?: string;
+  /** PEM private key of private_key_jwt client authentication (oauth2 preset). */
+  privateKey?: string;
 }
 
 /**
@@ -48,13 +67,17 @@ export interface ProviderCredentials {
  * identifiers, not secrets: masking them would only hide useful diagnostics (the
  * Basic header built from the id is masked as a whole anyway).
  */
-export const SECRET_CREDENTIALS: ReadonlyArray<keyof ProviderCredentials> = ['clientSecret', 'password', 'refreshToken'];
+export const SECRET_CREDENTIALS: ReadonlyArray<keyof ProviderCredentials> = ['clientSecret', 'password', 'refreshToken', 'privateKey'];
 
 /** What one token request is for. */
 export interface TokenParams {
   /** Insights Hub user tenant (default: the host tenant). */
   tenant?: string;
   scope?: string;
+  /** oauth2 preset: msg.audience (default: the setting). */
+  audience?: string;
+  /** oauth2 preset: msg.resource, RFC 8707 (default: the setting). */
+  resource?: string[];
 }
 
 /** Everything a preset's functions need for one call. */
@@ -75,6 +98,8 @@ export interface ResolvedUrls {
   tokenUrl: string;
   revokeUrl?: string;
   introspectUrl?: string;
+  /** The authorization endpoint (oauth2 preset: setting or discovery). */
+  authorizeUrl?: string;
 }
 
 /** A request a capability builds; the shared mechanism sends it with the account's HttpClient. */
@@ -86,7 +111,11 @@ export type ProviderRequest = Omit<HttpRequest, 'what'> & { what: string };
  * revokeToken then only drops the cached token(s).
  */
 export type RevokeCapability =
-  | { request(ctx: ProviderContext, token: string): ProviderRequest; cacheOnly?: undefined }
+  | {
+      /** `hint` refresh_token: revoke the account's refresh token (RFC 7009 §2.1), where the preset can. */
+      request(ctx: ProviderContext, token: string, hint?: 'access_token' | 'refresh_token'): ProviderRequest | Promise<ProviderRequest>;
+      cacheOnly?: undefined;
+    }
   | {
       request?: undefined;
       /** Why nothing is revoked at the provider, for msg.payload.note; `tenant` where tokens are per tenant. */
@@ -97,7 +126,7 @@ export type RevokeCapability =
 
 /** What the provider knows of a token: the request (RFC 7662 by default, see oauth2/introspection.ts). */
 export interface IntrospectCapability {
-  request(ctx: ProviderContext, url: string, token: string): ProviderRequest;
+  request(ctx: ProviderContext, url: string, token: string): ProviderRequest | Promise<ProviderRequest>;
 }
 
 /** Headers of a session-bound API call: the account's bearer token and the session token. */
@@ -198,6 +227,16 @@ export interface Preset {
   secretHeaders?: string[];
   /** Requests one new token. */
   fetchToken(ctx: ProviderContext, params: TokenParams): Promise<Token>;
+  /**
+   * The preset as the settings make it (oauth2: the grant decides the credentials, the
+   * refresh-token rotation and the authorization); ProviderClient uses what it returns.
+   */
+  forSettings?(settings: ProviderSettings): Preset;
+  /**
+   * Endpoints read from the server before the first request (oauth2: RFC 8414 / OIDC
+   * discovery of `settings.issuer`); ProviderClient reads them once per client.
+   */
+  discover?(http: HttpClient, settings: ProviderSettings): Promise<Partial<ResolvedUrls>> | undefined;
 
   // Capabilities: absent = the provider does not have it.
   /** Tokens are per user tenant (msg.tenant; the host tenant by default), listed and fetched in batches. */
@@ -229,4 +268,13 @@ export type EditorField =
   | 'password'
   | 'refreshToken'
   | 'revokeUrl'
-  | 'introspectUrl';
+  | 'introspectUrl'
+  // oauth2 preset (its dialog shows each as the grant and client authentication need it)
+  | 'issuer'
+  | 'grant'
+  | 'authorizeUrl'
+  | 'kid'
+  | 'audience'
+  | 'resource'
+  | 'extraParams'
+  | 'privateKey';

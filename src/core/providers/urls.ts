@@ -7,20 +7,24 @@ export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
 
-/** The preset's URLs with every non-empty setting taking precedence. */
-export function resolveUrls(preset: Preset, settings: ProviderSettings): ResolvedUrls {
+/**
+ * The preset's URLs with every non-empty setting taking precedence; then what discovery read
+ * from the server (`discovered`, oauth2 preset: RFC 8414 endpoints), then the preset's paths.
+ */
+export function resolveUrls(preset: Preset, settings: ProviderSettings, discovered: Partial<ResolvedUrls> = {}): ResolvedUrls {
   const baseUrl = (settings.baseUrl || preset.baseUrl).trim();
-  const pick = (explicit: string | undefined, path: string | undefined) =>
-    explicit?.trim() ? explicit.trim() : path !== undefined && baseUrl ? joinUrl(baseUrl, path) : undefined;
-  const tokenUrl = pick(settings.tokenUrl, preset.tokenPath || undefined);
+  const pick = (explicit: string | undefined, path: string | undefined, found?: string) =>
+    explicit?.trim() ? explicit.trim() : found ? found : path !== undefined && baseUrl ? joinUrl(baseUrl, path) : undefined;
+  const tokenUrl = pick(settings.tokenUrl, preset.tokenPath || undefined, discovered.tokenUrl);
   if (!tokenUrl) {
     throw new M2MError('invalid_config', `the ${preset.label} provider needs a token URL`, { provider: preset.id });
   }
   const urls: ResolvedUrls = {
     baseUrl,
     tokenUrl,
-    revokeUrl: pick(settings.revokeUrl, preset.revokePath),
-    introspectUrl: pick(settings.introspectUrl, preset.introspectPath),
+    revokeUrl: pick(settings.revokeUrl, preset.revokePath, discovered.revokeUrl),
+    introspectUrl: pick(settings.introspectUrl, preset.introspectPath, discovered.introspectUrl),
+    ...(settings.authorizeUrl?.trim() || discovered.authorizeUrl ? { authorizeUrl: settings.authorizeUrl?.trim() || discovered.authorizeUrl } : {}),
   };
   // Every URL setting, not only the token URL: a `javascript:` base URL planted in an imported
   // flow would otherwise reach the Authorize window (issue 15). Settings other presets add

@@ -80,6 +80,7 @@ export function whoamiRoute(): Route {
         clientId: auth.issued.clientId,
         tenant: auth.issued.tenant,
         scope: auth.issued.scope,
+        audience: auth.issued.aud,
         expiresIn: Math.round((auth.issued.expiresAt - Date.now()) / 1000),
       });
     },

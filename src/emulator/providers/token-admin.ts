@@ -5,9 +5,12 @@
 import type { Ctx, Route } from '../http.js';
 import { authenticateClient } from './common.js';
 
+/** A provider's own client authentication (the generic server's private_key_jwt); answers errors itself. */
+type Authenticate = (ctx: Ctx) => Promise<string | undefined>;
+
 /** The authenticated client and the form's `token`; answers the error itself and returns undefined. */
-function clientAndToken(ctx: Ctx, allowBody?: boolean): { clientId: string; token: string } | undefined {
-  const clientId = authenticateClient(ctx, { allowBody });
+async function clientAndToken(ctx: Ctx, allowBody?: boolean, authenticate?: Authenticate): Promise<{ clientId: string; token: string } | undefined> {
+  const clientId = authenticate ? await authenticate(ctx) : authenticateClient(ctx, { allowBody });
   if (!clientId) return undefined;
   const token = typeof ctx.body.token === 'string' ? ctx.body.token : '';
   if (!token) {
@@ -24,20 +27,31 @@ function clientAndToken(ctx: Ctx, allowBody?: boolean): { clientId: string; toke
  */
 export function revocationRoute(
   path: string,
-  options: { name?: string; emptyBody?: boolean; allowBody?: boolean; afterRevoke?: (ctx: Ctx, token: string) => void } = {},
+  options: {
+    name?: string;
+    emptyBody?: boolean;
+    allowBody?: boolean;
+    authenticate?: Authenticate;
+    afterRevoke?: (ctx: Ctx, token: string) => void;
+    /** A token that is no access token the state knows (the generic server's refresh tokens). */
+    revokeOther?: (ctx: Ctx, clientId: string, token: string) => void;
+  } = {},
 ): Route {
   return {
     method: 'POST',
     path,
     name: options.name ?? 'revoke',
-    handler: (ctx) => {
-      const asked = clientAndToken(ctx, options.allowBody);
+    handler: async (ctx) => {
+      const asked = await clientAndToken(ctx, options.allowBody, options.authenticate);
       if (!asked) return;
       const { clientId, token } = asked;
       const issued = ctx.state.tokens.get(token);
       if (issued && issued.clientId === clientId) {
         issued.revoked = true;
         options.afterRevoke?.(ctx, token);
+      } else if (!issued) {
+        // Not an access token: a refresh token the provider keeps itself, perhaps.
+        options.revokeOther?.(ctx, clientId, token);
       }
       if (options.emptyBody) {
         // ThingSpace: "the revoked token is in a response header; no body".
@@ -52,13 +66,13 @@ export function revocationRoute(
 }
 
 /** RFC 7662: POST token with client authentication → {active, scope, client_id, token_type, exp, iat}. */
-export function introspectionRoute(path: string, options: { name?: string; allowBody?: boolean } = {}): Route {
+export function introspectionRoute(path: string, options: { name?: string; allowBody?: boolean; authenticate?: Authenticate } = {}): Route {
   return {
     method: 'POST',
     path,
     name: options.name ?? 'introspect',
-    handler: (ctx) => {
-      const asked = clientAndToken(ctx, options.allowBody);
+    handler: async (ctx) => {
+      const asked = await clientAndToken(ctx, options.allowBody, options.authenticate);
       if (!asked) return;
       const { clientId, token } = asked;
       const issued = ctx.state.valid(token);
@@ -68,6 +82,8 @@ export function introspectionRoute(path: string, options: { name?: string; allow
         client_id: issued.clientId,
         token_type: 'Bearer',
         ...(issued.scope ? { scope: issued.scope } : {}),
+        // RFC 7662 §2.2 `aud`: the audience / RFC 8707 resources the token was issued for.
+        ...(issued.aud ? { aud: issued.aud.length === 1 ? issued.aud[0] : issued.aud } : {}),
         exp: Math.floor(issued.expiresAt / 1000),
       });
     },
