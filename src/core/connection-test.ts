@@ -1,6 +1,6 @@
 import { toM2MError } from './errors.js';
 import { ProviderClient, type ProviderClientOptions } from './provider-client.js';
-import { isPresetId, getPreset } from './providers/index.js';
+import { isPresetId, presetFor } from './providers/index.js';
 import type { ProviderCredentials, ProviderSettings } from './providers/index.js';
 import { formatDuration } from './validate.js';
 
@@ -127,7 +127,7 @@ export async function testDialogConnection(
 ): Promise<ConnectionTestResult> {
   const direct = () => testConnection(settings, credentials, options);
   const { deployed } = dialog;
-  if (!isPresetId(settings.preset) || !getPreset(settings.preset).rotatesRefreshToken) return direct();
+  if (!isPresetId(settings.preset) || !presetFor(settings).rotatesRefreshToken) return direct();
   if (!deployed || dialog.refreshTokenTyped) return direct();
   if (deployed.stored && deployed.stored !== deployed.startedWith) return direct();
   let client: ProviderClient;

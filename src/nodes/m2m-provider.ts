@@ -87,7 +87,7 @@ export = function register(RED: NodeAPI): void {
     let client: ProviderClient | undefined;
     let problem: M2MError | undefined;
     // Verizon Cloud: the newest rotated refresh token, kept across restarts.
-    const rotation = refreshTokenRotation(RED, this, config.preset, this.credentials ?? {});
+    const rotation = refreshTokenRotation(RED, this, providerSettings(config), this.credentials ?? {});
     try {
       if (!isPresetId(config.preset)) throw new M2MError('invalid_config', `unknown provider preset "${config.preset}"`);
       const tls = tlsOptions(RED, config.tls);

@@ -16,7 +16,7 @@ import {
   completeAuthorization,
   getPreset,
   HttpClient,
-  isPresetId,
+  presetFor,
   M2MError,
   redact,
   RefreshTokenStore,
@@ -24,6 +24,7 @@ import {
   toM2MError,
   type AuthorizationOutcome,
   type ProviderCredentials,
+  type ProviderSettings,
 } from '@iot-m2m/node-red-auth/core';
 import { proxySettings, tlsOptions } from './network.js';
 import { dialogCredentials, selectedConfigNode } from './provider-config.js';
@@ -220,11 +221,11 @@ export interface RefreshTokenRotation {
 export function refreshTokenRotation(
   RED: NodeAPI,
   node: Node,
-  preset: unknown,
+  settings: ProviderSettings,
   credentials: ProviderCredentials,
 ): RefreshTokenRotation {
   const none: RefreshTokenRotation = { credentials, removed: () => undefined };
-  if (!isPresetId(preset) || !getPreset(preset).rotatesRefreshToken) return none;
+  if (!rotatesRefreshToken(settings)) return none;
   const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
   if (!credentials.clientId || !credentials.clientSecret) return none;
   if (!userDir) {
@@ -261,4 +262,13 @@ export function refreshTokenRotation(
       }
     },
   };
+}
+
+/** Whether the account's settings make it live on a rotating refresh token (the oauth2 preset: by its grant). */
+function rotatesRefreshToken(settings: ProviderSettings): boolean {
+  try {
+    return Boolean(presetFor(settings).rotatesRefreshToken);
+  } catch {
+    return false; // an unknown preset: the config node reports it
+  }
 }
