@@ -3,6 +3,7 @@ import { HealthMonitor, type AccountHealth } from './health.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 import {
   presetFor,
+  assertHttpUrl,
   joinUrl,
   requireCapability,
   resolveUrls,
@@ -17,7 +18,8 @@ import {
   type ResolvedUrls,
   type TokenParams,
 } from './providers/index.js';
-import { clientAuthCredentials } from './oauth2/client-auth.js';
+import { authenticatedForm, clientAuthCredentials } from './oauth2/client-auth.js';
+import { authorizationCodeRequest, requestToken } from './oauth2/token-request.js';
 import { parametersKey, splitResources } from './oauth2/parameters.js';
 import { addCredentialPair, addSecret, forgetCredentialPair, forgetSecret } from './redact.js';
 import { DEFAULT_MAX_FAILED_LOGINS, SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
@@ -154,6 +156,49 @@ export class ProviderClient {
       },
     );
     return this.discovery;
+  }
+
+  /**
+   * Where the Authorize button sends the user (RFC 6749 §4.1.1): the setting, the discovered
+   * `authorization_endpoint`, or the preset's path under the base URL. `unsupported` for an
+   * account whose tokens do not come from a user's consent.
+   */
+  async authorizationTarget(): Promise<{ authorizeUrl: string; tokenUrl: string; pkce: boolean }> {
+    const authorization = requireCapability(this.preset, 'authorization');
+    await this.ready();
+    const urls = this.urls;
+    const authorizeUrl = urls.authorizeUrl || (authorization.authorizePath ? this.apiUrl(authorization.authorizePath) : '');
+    if (!authorizeUrl) {
+      throw new M2MError('invalid_config', `the ${this.preset.label} provider needs an authorize URL (or an issuer that names one)`, {
+        provider: this.id,
+      });
+    }
+    // Also a discovered one: it opens in the editor's browser.
+    assertHttpUrl(authorizeUrl, this.id);
+    return { authorizeUrl, tokenUrl: urls.tokenUrl, pkce: authorization.pkce };
+  }
+
+  /**
+   * RFC 6749 §4.1.3 (with the RFC 7636 §4.5 verifier): the callback's code for tokens,
+   * authenticated the way this account authenticates. Never retried: a code is single use.
+   * The answer must carry a refresh token: later tokens come from it.
+   */
+  async exchangeAuthorizationCode(code: string, redirectUri: string, codeVerifier?: string): Promise<Token> {
+    this.assertOpen();
+    await this.ready();
+    addSecret(code);
+    try {
+      const auth = await authenticatedForm(this.context(), {});
+      const token = await requestToken(this.http, authorizationCodeRequest(this.urls.tokenUrl, auth, { code, redirectUri, codeVerifier }, this.id));
+      if (!token.refreshToken) {
+        throw new M2MError('invalid_token_response', `${this.id} answered the authorization code without a refresh_token`, {
+          provider: this.id,
+        });
+      }
+      return token;
+    } finally {
+      forgetSecret(code);
+    }
   }
 
   /** The context a preset's functions receive. */

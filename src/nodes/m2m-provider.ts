@@ -16,7 +16,7 @@ import { proxySettings, tlsOptions } from './network.js';
 import { dialogCredentials, KEPT, providerSettings, secretDestination, selectedConfigNode, type ProviderValues, type SecretBinding } from './provider-config.js';
 import { accounts } from './accounts.js';
 import { jsonOnly } from './admin.js';
-import { refreshTokenRotation, registerAuthorizationEndpoints, storeRefreshToken } from './verizon-cloud-auth.js';
+import { refreshTokenRotation, registerAuthorizationEndpoints, storeRefreshToken } from './authorization.js';
 
 type ProviderNodeDef = NodeDef & ProviderValues;
 

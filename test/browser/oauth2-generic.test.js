@@ -6,14 +6,12 @@
  * 1. The m2m-provider dialog shows only the fields the chosen grant and client authentication
  *    use; with an issuer, Test connection discovers the endpoints and fetches a token; deployed,
  *    the flow gets a token whose audience is the configured resource.
- * 2. Authorization code with PKCE through chromium: consent in oidc-provider's own login and
- *    consent pages, the callback (captured at the registered redirect URI), the code exchange,
- *    then the deployed node (grant authorization_code) gets tokens from the refresh token.
- *    The dialog's Authorize button serves Verizon Cloud only for now (src/nodes/verizon-cloud-auth.ts).
+ * 2. Authorization code with PKCE through the dialog's Authorize button: consent in
+ *    oidc-provider's own login and consent pages in chromium, the package's callback
+ *    (/m2m-auth/oauth2/callback, src/nodes/authorization.ts) exchanges the code, the deploy
+ *    carries the refresh token, and the node gets tokens from it.
  */
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
-const core = require('../../dist/core/index.js');
 const { startOidcServer } = require('../support/oidc-server.js');
 const { startNodeRed } = require('../support/node-red-process.js');
 const { launchChromium } = require('./chromium.js');
@@ -82,12 +80,13 @@ describe('oauth2 (generic) in the editor and through consent (chromium, Node-RED
   before(async () => {
     const warn = console.warn;
     console.warn = () => {};
+    // Node-RED first: the server registers its callback URL for the authorization-code clients.
+    nr = await startNodeRed({ flows: flow(), logLevel: 'info' });
     try {
-      server = await startOidcServer();
+      server = await startOidcServer({ redirectUris: [`${nr.url}m2m-auth/oauth2/callback`] });
     } finally {
       console.warn = warn;
     }
-    nr = await startNodeRed({ flows: flow(), logLevel: 'info' });
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     browser.context.setDefaultTimeout(20_000);
@@ -162,57 +161,52 @@ describe('oauth2 (generic) in the editor and through consent (chromium, Node-RED
     assert.equal(jwtPayload(got.body.token.accessToken).aud, resource);
   });
 
-  it('authorization code with PKCE: consent in oidc-provider\'s pages in chromium, the callback, then tokens in Node-RED', async () => {
+  it('authorization code with PKCE through the Authorize button: consent in oidc-provider\'s pages, the callback, then tokens in Node-RED', async () => {
     const web = server.clients.web;
-    const pkce = core.pkcePair();
-    const state = crypto.randomBytes(16).toString('base64url');
-    const authorizeUrl = core.buildAuthorizeUrl(server.endpoints.authorization, {
-      clientId: web.id,
-      redirectUri: web.redirectUri,
-      state,
-      scope: 'openid offline_access api:read',
-      codeChallenge: pkce.challenge,
-    });
-    // The registered redirect URI: the browser's request to it is the callback (nothing else listens there).
-    let callback;
-    const arrived = new Promise((resolve) => {
-      page.route(`${web.redirectUri}**`, (route) => {
-        callback = new URL(route.request().url());
-        route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>callback</h1>' });
-        resolve();
-      });
-    });
-    await page.goto(authorizeUrl);
-    await page.fill('input[name="login"]', 'plant-operator');
-    await page.fill('input[name="password"]', 'any');
-    await page.click('button[type="submit"]');
-    // The consent page of oidc-provider's development interactions.
-    await page.waitForSelector('button[type="submit"]');
-    await page.click('button[type="submit"]');
-    await arrived;
-    assert.equal(callback.searchParams.get('state'), state);
-    assert.equal(callback.searchParams.get('iss'), server.issuer);
-
-    const http = new core.HttpClient({ provider: 'oauth2', timeout: 5_000 });
-    let refreshToken;
-    try {
-      const auth = await core.clientAuthentication('basic', { clientId: web.id, clientSecret: web.secret }, server.endpoints.token);
-      const token = await core.requestToken(
-        http,
-        core.authorizationCodeRequest(server.endpoints.token, auth, { code: callback.searchParams.get('code'), redirectUri: web.redirectUri, codeVerifier: pkce.verifier }),
-      );
-      refreshToken = token.refreshToken;
-      assert.ok(refreshToken, 'a refresh token');
-    } finally {
-      http.close();
-    }
+    await page.goto(nr.url);
+    await page.waitForFunction(() => window.RED?.nodes?.node?.('g-token') && document.querySelector('#g-token'), null, { timeout: 30_000 });
+    await page.dblclick('#g-token');
+    await page.click('#node-input-btn-provider-edit, #node-input-edit-provider');
+    await page.waitForSelector('#node-config-input-issuer', { state: 'visible' });
+    await page.selectOption('#node-config-input-grant', 'authorization_code');
+    await page.selectOption('#node-config-input-clientAuth', 'basic');
+    await page.fill('#node-config-input-issuer', server.issuer);
+    await page.fill('#node-config-input-resource', '');
+    await page.fill('#node-config-input-scope', 'openid offline_access api:read');
+    await page.fill('#node-config-input-clientId', web.id);
+    await page.fill('#node-config-input-clientSecret', web.secret);
+    // The callback to register at the server: this preset's, under the editor's admin root.
+    assert.equal(await page.isVisible('#m2m-authcode-authorize'), true);
+    assert.equal(await page.inputValue('#m2m-authcode-callback'), `${nr.url}m2m-auth/oauth2/callback`);
 
     server.clearLog();
-    const flows = flow({ issuer: server.issuer, grant: 'authorization_code' });
-    flows[1].credentials = { clientId: web.id, clientSecret: web.secret, refreshToken };
+    const popupOpened = browser.context.waitForEvent('page');
+    await page.click('#m2m-authcode-authorize');
+    const popup = await popupOpened;
+    // oidc-provider's own login and consent pages (its development interactions).
+    await popup.waitForSelector('input[name="login"]');
+    await popup.fill('input[name="login"]', 'plant-operator');
+    await popup.fill('input[name="password"]', 'any');
+    await popup.click('button[type="submit"]');
+    await popup.waitForSelector('button[type="submit"]');
+    await popup.click('button[type="submit"]');
+    await popup.waitForURL(/\/m2m-auth\/oauth2\/callback\?/);
+    assert.match(await popup.textContent('h1'), /^Authorized$/);
+    // The authorize request carried PKCE S256 and a state; the exchange was one POST /token with Basic.
+    const authorize = server.requests.find((r) => r.method === 'GET' && r.path.startsWith('/auth'));
+    assert.ok(authorize, JSON.stringify(server.requests.map((r) => `${r.method} ${r.path}`)));
+    assert.deepEqual(server.events.map((e) => `${e.event} ${e.grantType} ${e.clientId}`), ['grant.success authorization_code web-app']);
+    await page.waitForFunction(() => /^authorized/.test(document.querySelector('#m2m-authcode-status').textContent));
+    await popup.close();
+
+    await page.click('#node-config-dialog-ok');
+    await page.click('#node-dialog-ok');
+    server.clearLog();
     const logged = nr.logs.length;
-    await nr.deploy(flows);
+    await page.click('#red-ui-header-button-deploy');
+    await page.waitForFunction(() => !window.RED.nodes.dirty(), null, { timeout: 15_000 });
     await nr.waitForLog(/Started (modified )?flows/, logged);
+    assert.ok(nr.savedCredentials()[PROVIDER_ID].refreshToken, 'the deploy carried the refresh token to flows_cred.json');
     const got = await getToken(nr.url);
     assert.equal(got.status, 200, JSON.stringify(got.body));
     assert.match(got.body.token.scope, /api:read/);

@@ -14,7 +14,7 @@ const { startNodeRedProcess } = require('../support/node-red-process.js');
 
 const SRC = path.join(__dirname, '..', '..', 'src', 'nodes');
 /** Routes reached by a provider's redirect, protected by `state` instead of a permission. */
-const REDIRECT_TARGETS = ['/m2m-auth/verizon-cloud/callback'];
+const REDIRECT_TARGETS = ['/m2m-auth/:preset/callback'];
 
 /** Every admin route in src/nodes: {method, path, permission} (permission: the needsPermission argument). */
 function adminRoutes() {
@@ -95,7 +95,7 @@ describe('admin endpoints with adminAuth: every one needs a permission', functio
 
   it('the OAuth callback, the only route without a permission, refuses a request without a valid state', async () => {
     const callbacks = all.filter((r) => REDIRECT_TARGETS.includes(r.path));
-    assert.deepEqual(callbacks.map((r) => `${r.method} ${r.path}`), ['GET /m2m-auth/verizon-cloud/callback']);
+    assert.deepEqual(callbacks.map((r) => `${r.method} ${r.path}`), ['GET /m2m-auth/:preset/callback']);
     assert.equal(callbacks[0].permission, undefined);
     for (const query of ['', '?code=stolen-code', '?state=forged-state&code=stolen-code']) {
       const res = await nr.api(`m2m-auth/verizon-cloud/callback${query}`);

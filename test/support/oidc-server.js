@@ -51,7 +51,7 @@ function clientKeys() {
  * RFC 8414 §3.1 metadata at /.well-known/oauth-authorization-server/op; without it only the
  * OpenID Connect document under the path exists).
  */
-async function startOidcServer({ tls, path = '', rfc8414 = true } = {}) {
+async function startOidcServer({ tls, path = '', rfc8414 = true, redirectUris = [] } = {}) {
   const { default: Provider, errors } = await import('oidc-provider');
   const keys = clientKeys();
   const requests = [];
@@ -138,7 +138,7 @@ async function startOidcServer({ tls, path = '', rfc8414 = true } = {}) {
         token_endpoint_auth_method: 'none',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: [CLIENTS.app.redirectUri],
+        redirect_uris: [CLIENTS.app.redirectUri, ...redirectUris],
         scope: 'openid offline_access api:read',
       },
       {
@@ -147,7 +147,7 @@ async function startOidcServer({ tls, path = '', rfc8414 = true } = {}) {
         token_endpoint_auth_method: 'client_secret_basic',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: [CLIENTS.web.redirectUri],
+        redirect_uris: [CLIENTS.web.redirectUri, ...redirectUris],
         scope: 'openid offline_access api:read',
       },
       ...(tls

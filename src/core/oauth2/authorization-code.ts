@@ -239,6 +239,8 @@ export class AuthorizationRequests {
     forgetCredentialPair(request.clientId, request.clientSecret);
     request.clientSecret = '';
     request.codeVerifier = undefined;
+    // Adapter data may hold the account's settings and credentials for the exchange: done with.
+    request.extra = undefined;
   }
 
   /**
@@ -344,8 +346,14 @@ export function browserCookieName(state: unknown): string | undefined {
 export interface CompleteOptions {
   /** The value of the request's browser cookie (browserCookieName), when the adapter binds browsers. */
   browserKey?: unknown;
+  /**
+   * Exchanges the code the way the request's account authenticates (a ProviderClient of the
+   * dialog's settings: every client authentication, discovery). Without it: `http`, with the
+   * request's client id and secret (basic or body).
+   */
+  exchange?(request: PendingAuthorization, code: string): Promise<Token>;
   /** An HTTP client for the request's provider (TLS from the config node; no retries). */
-  http(request: PendingAuthorization): HttpClient;
+  http?(request: PendingAuthorization): HttpClient;
   /** Keeps the refresh token as the config node's credential. */
   store(request: PendingAuthorization, refreshToken: string): void | Promise<void>;
 }
@@ -374,16 +382,18 @@ export async function completeAuthorization(
   } else {
     let http: HttpClient | undefined;
     try {
-      http = options.http(request);
-      const token = await exchangeAuthorizationCode(http, {
-        tokenUrl: request.tokenUrl,
-        clientId: request.clientId,
-        clientSecret: request.clientSecret,
-        clientAuth: request.clientAuth,
-        code: query.code,
-        redirectUri: request.redirectUri,
-        codeVerifier: request.codeVerifier,
-      });
+      if (!options.exchange) http = options.http!(request);
+      const token = options.exchange
+        ? await options.exchange(request, query.code)
+        : await exchangeAuthorizationCode(http!, {
+            tokenUrl: request.tokenUrl,
+            clientId: request.clientId,
+            clientSecret: request.clientSecret,
+            clientAuth: request.clientAuth,
+            code: query.code,
+            redirectUri: request.redirectUri,
+            codeVerifier: request.codeVerifier,
+          });
       await options.store(request, token.refreshToken!);
       outcome = { status: 'authorized' };
     } catch (e) {

@@ -14,7 +14,7 @@ import { SECRET_CREDENTIALS, type Capability, type Preset, type PresetId, type P
 import { verizonCloud } from './verizon-cloud/index.js';
 
 export * from './types.js';
-export { joinUrl, resolveUrls } from './urls.js';
+export { assertHttpUrl, joinUrl, resolveUrls } from './urls.js';
 
 /** Every preset, in the order the editor lists them. */
 export const PRESETS: Readonly<Record<PresetId, Preset>> = Object.freeze(

@@ -36,7 +36,8 @@ export function resolveUrls(preset: Preset, settings: ProviderSettings, discover
   return urls;
 }
 
-function assertHttpUrl(url: string, provider: string): void {
+/** Throws invalid_config unless `url` is an http or https URL (no `javascript:`, `file:` …). */
+export function assertHttpUrl(url: string, provider: string): void {
   let parsed: URL;
   try {
     parsed = new URL(url);

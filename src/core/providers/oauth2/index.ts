@@ -45,7 +45,9 @@ async function fetchToken(ctx: ProviderContext, params: TokenParams) {
       clientAuth: ctx.clientAuth,
       client: { clientId: c.clientId!, clientSecret: c.clientSecret, privateKey: c.privateKey, kid: settings.kid || undefined },
       params: {
-        scope: params.scope,
+        // authorization_code: the configured scope was asked for at the consent; a refresh without
+        // one keeps what was granted (RFC 6749 §6), and servers refuse one the grant narrowed.
+        scope: grant === 'authorization_code' && params.scope === settings.scope ? undefined : params.scope,
         audience: params.audience,
         resource: params.resource,
         extra: (settings.extraParams ?? []).map(({ name, value }): [string, string] => [name, value]),

@@ -1,7 +1,7 @@
 /**
- * Verizon Cloud (authorization code) for the m2m-provider config node: the admin
- * endpoints behind the dialog's Authorize button, and keeping rotated refresh
- * tokens across restarts. The protocol lives in core/authorization-code.ts and
+ * Tokens from a user's consent, for the m2m-provider config node: the admin endpoints behind
+ * the dialog's Authorize button (every preset that authorizes), and keeping rotated refresh
+ * tokens across restarts. The protocol lives in core/oauth2/authorization-code.ts and
  * core/refresh-token-store.ts; this file only wires it to Node-RED.
  */
 import { join } from 'node:path';
@@ -9,30 +9,33 @@ import type { Request, Response } from 'express';
 import type { Node, NodeAPI } from 'node-red';
 import {
   AuthorizationRequests,
-  authorizationCodeConfig,
   browserCookieName,
+  clientAuthCredentials,
   CountedLog,
   checkRedirectUri,
   completeAuthorization,
-  getPreset,
-  HttpClient,
-  presetFor,
+  isPresetId,
   M2MError,
+  presetFor,
+  ProviderClient,
   redact,
   RefreshTokenStore,
-  resolveUrls,
   toM2MError,
   type AuthorizationOutcome,
   type ProviderCredentials,
   type ProviderSettings,
 } from '@iot-m2m/node-red-auth/core';
 import { proxySettings, tlsOptions } from './network.js';
-import { dialogCredentials, selectedConfigNode } from './provider-config.js';
+import { dialogCredentials, providerSettings, selectedConfigNode, type ProviderValues } from './provider-config.js';
 import { jsonOnly } from './admin.js';
 
-/** Path of the callback under Node-RED's admin root: register it with the provider exactly so. */
-export const CALLBACK_PATH = '/m2m-auth/verizon-cloud/callback';
-const START_PATH = '/m2m-auth/verizon-cloud/authorize';
+/**
+ * The Authorize endpoints, one set per preset under Node-RED's admin root. The callback of a
+ * preset is /m2m-auth/<preset>/callback: register it with the provider exactly so (Verizon
+ * Cloud's has been /m2m-auth/verizon-cloud/callback from the start).
+ */
+const AUTHORIZE_PATH = '/m2m-auth/:preset/authorize';
+const CALLBACK_PATH = '/m2m-auth/:preset/callback';
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
@@ -68,57 +71,78 @@ function callbackPage(res: Response, status: number, title: string, text: string
   );
 }
 
+/** What a pending authorization keeps for its code exchange (AuthorizationRequestInput.extra). */
+interface ExchangeAccount {
+  settings: ProviderSettings;
+  credentials: ProviderCredentials;
+  tls?: string;
+  proxy?: string;
+}
+
 /**
- * Registers the admin endpoints of the Authorize button:
+ * Registers the admin endpoints of the Authorize button, for every preset whose tokens come
+ * from a user's consent (Verizon Cloud; the generic OAuth 2.0 preset with the
+ * authorization_code grant). One mechanism (core/oauth2/authorization-code.ts):
  *
- * - POST /m2m-auth/verizon-cloud/authorize (m2m-provider.write): the editor sends
- *   the dialog's values (node id, client id/secret, URLs, its callback URL) and gets
- *   the provider's authorize URL (with a fresh `state` and PKCE challenge) and a poll handle.
- * - GET /m2m-auth/verizon-cloud/authorize/:handle (m2m-provider.read): the outcome,
- *   only for the editor user who started it.
- * - GET /m2m-auth/verizon-cloud/callback: where the provider sends the user's browser.
+ * - POST /m2m-auth/<preset>/authorize (m2m-provider.write, JSON only): the editor sends the
+ *   dialog's values (node id, credentials, URLs, its callback URL) and gets the provider's
+ *   authorize URL (after discovery where the account uses an issuer; a fresh `state` and PKCE
+ *   challenge) and a poll handle.
+ * - GET /m2m-auth/<preset>/authorize/:handle (m2m-provider.read): the outcome, only for the
+ *   editor user who started it.
+ * - GET /m2m-auth/<preset>/callback: where the provider sends the user's browser; the code is
+ *   exchanged the way the account authenticates (every client authentication of its preset).
  */
 export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationRequests {
   const requests = new AuthorizationRequests();
   const owner = (req: Request) => (req as Request & { user?: { username?: string } }).user?.username;
-  const preset = getPreset('verizon-cloud');
-  const authCode = authorizationCodeConfig('verizon-cloud')!;
   // Refused callbacks need no login: counted, and logged at most once a minute with the count.
   const refusals = new CountedLog((count, message) => RED.log.warn(RED._('m2m-provider.authorize.refusedCount', { count: String(count), message })));
-  /** The browser cookie is sent only to the callback (under Node-RED's admin root, req.baseUrl). */
-  const cookiePath = (req: Request) => `${req.baseUrl ?? ''}${CALLBACK_PATH}`;
+  /** The browser cookie is sent only to its preset's callback (under Node-RED's admin root, req.baseUrl). */
+  const cookiePath = (req: Request, preset: string) => `${req.baseUrl ?? ''}${CALLBACK_PATH.replace(':preset', preset)}`;
+  /** The :preset of a route, or a 404 answer. */
+  const presetOf = (req: Request, res: Response): string | undefined => {
+    const preset = req.params.preset;
+    if (isPresetId(preset)) return preset;
+    res.status(404).json({ code: 'not_found', message: 'no such provider preset' });
+    return undefined;
+  };
 
-  RED.httpAdmin.post(START_PATH, RED.auth.needsPermission('m2m-provider.write'), jsonOnly, (req: Request, res: Response) => {
+  RED.httpAdmin.post(AUTHORIZE_PATH, RED.auth.needsPermission('m2m-provider.write'), jsonOnly, async (req: Request, res: Response) => {
+    const preset = presetOf(req, res);
+    if (!preset) return;
+    let client: ProviderClient | undefined;
     try {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const nodeId = str(body.id);
       if (!nodeId) throw new M2MError('invalid_request', 'the config node id is missing');
-      const redirectUri = checkRedirectUri(body.redirectUri, preset.id);
+      const redirectUri = checkRedirectUri(body.redirectUri, preset);
+      const values = { ...body, preset } as Record<string, unknown>;
+      const settings = providerSettings(values as unknown as ProviderValues);
       // Secrets the dialog did not reveal ("__PWRD__") are the deployed ones, when the deployed
       // node is this preset with these URLs, TLS and proxy (else secret_required).
-      const { clientId, clientSecret } = dialogCredentials(RED, nodeId, { ...body, preset: preset.id });
-      if (!clientId || !clientSecret) {
-        throw new M2MError('missing_credentials', 'enter the client id (key) and client secret before authorizing', {
-          provider: preset.id,
-        });
-      }
-      const settings = { preset: preset.id, baseUrl: str(body.baseUrl), tokenUrl: str(body.tokenUrl) };
-      const urls = resolveUrls(preset, settings);
-      const authorizeUrl = urls.baseUrl.replace(/\/+$/, '') + authCode.authorizePath;
+      const credentials = dialogCredentials(RED, nodeId, values);
+      const account: ExchangeAccount = { settings, credentials, tls: selectedConfigNode(body.tls), proxy: selectedConfigNode(body.proxy) };
+      client = accountClient(RED, account);
+      // The endpoints (discovery where the account names an issuer), then what the exchange needs:
+      // the consent would be wasted without it.
+      const target = await client.authorizationTarget();
+      const clientAuth = client.context().clientAuth;
+      client.requireCredentials(clientAuthCredentials(clientAuth));
       const started = requests.create({
         nodeId,
         owner: owner(req),
-        provider: preset.id,
-        clientId,
-        clientSecret,
-        clientAuth: body.clientAuth === 'body' ? 'body' : 'basic',
-        authorizeUrl,
-        tokenUrl: urls.tokenUrl,
+        provider: preset,
+        clientId: credentials.clientId!,
+        clientSecret: credentials.clientSecret ?? '',
+        clientAuth,
+        authorizeUrl: target.authorizeUrl,
+        tokenUrl: target.tokenUrl,
         redirectUri,
-        scope: str(body.scope) || undefined,
-        pkce: authCode.pkce,
+        scope: settings.scope,
+        pkce: target.pkce,
         bindBrowser: true,
-        extra: { tls: selectedConfigNode(body.tls), proxy: selectedConfigNode(body.proxy), timeout: Number(body.timeout) || undefined },
+        extra: account as unknown as Record<string, unknown>,
       });
       const { browserCookie, ...answer } = started;
       if (browserCookie) {
@@ -129,18 +153,21 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
           httpOnly: true,
           sameSite: 'lax',
           secure: req.secure,
-          path: cookiePath(req),
+          path: cookiePath(req, preset),
           maxAge: browserCookie.maxAgeSeconds * 1000,
         });
       }
       res.json(answer);
     } catch (e) {
-      const err = toM2MError(e, preset.id);
+      const err = toM2MError(e, preset);
       res.status(400).json({ code: err.code, message: err.message });
+    } finally {
+      client?.close();
     }
   });
 
-  RED.httpAdmin.get(`${START_PATH}/:handle`, RED.auth.needsPermission('m2m-provider.read'), (req: Request, res: Response) => {
+  RED.httpAdmin.get(`${AUTHORIZE_PATH}/:handle`, RED.auth.needsPermission('m2m-provider.read'), (req: Request, res: Response) => {
+    if (!presetOf(req, res)) return;
     const outcome = requests.outcome(req.params.handle, owner(req));
     if (!outcome) {
       res.status(404).json({ code: 'not_found', message: 'no such authorization request' });
@@ -152,25 +179,27 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
   // No needsPermission here, on purpose: the provider redirects the user's browser
   // to this URL, and that request carries no editor token. What protects it is the
   // `state`: 256 random bits, created only through the write-protected endpoint
-  // above, bound there to one config node, accepted once and for 10 minutes. A
-  // missing, wrong, replayed or expired state is answered 400 before anything
-  // else happens; the node id comes from the stored request, never from the query.
+  // above, bound there to one config node, one preset and the browser that started
+  // it, accepted once and for 10 minutes. A missing, wrong, replayed or expired
+  // state is answered 400 before anything else happens; the node id and the account
+  // come from the stored request, never from the query.
   RED.httpAdmin.get(CALLBACK_PATH, async (req: Request, res: Response) => {
     const t = (key: string, vars?: Record<string, string>) => RED._(`m2m-provider.authorize.page.${key}`, vars);
+    const preset = String(req.params.preset);
     let outcome: AuthorizationOutcome;
     const cookieName = browserCookieName(req.query.state);
     try {
       ({ outcome } = await completeAuthorization(requests, req.query as Record<string, unknown>, {
         browserKey: cookieValue(req, cookieName),
-        http: (request) =>
-          new HttpClient({
-            provider: request.provider,
-            timeout: (request.extra?.timeout as number | undefined) ?? 30_000,
-            tls: tlsOptions(RED, request.extra?.tls as string | undefined),
-            proxy: proxySettings(RED, request.extra?.proxy as string | undefined),
-            // An authorization code is single use: never send it twice.
-            retryLimit: 0,
-          }),
+        exchange: async (request, code) => {
+          if (request.provider !== preset) throw new M2MError('invalid_state', 'authorization callback refused: the state belongs to another provider');
+          const client = accountClient(RED, request.extra as unknown as ExchangeAccount);
+          try {
+            return await client.exchangeAuthorizationCode(code, request.redirectUri, request.codeVerifier);
+          } finally {
+            client.close();
+          }
+        },
         store: (request, refreshToken) => storeRefreshToken(RED, request.nodeId, refreshToken),
       }));
     } catch (e) {
@@ -179,7 +208,7 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
       callbackPage(res, 400, t('refusedTitle'), err.message);
       return;
     }
-    if (cookieName) res.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: cookiePath(req) });
+    if (cookieName) res.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: cookiePath(req, preset) });
     if (outcome.status === 'authorized') {
       callbackPage(res, 200, t('authorizedTitle'), t('authorized'));
     } else if (outcome.status === 'denied') {
@@ -192,6 +221,20 @@ export function registerAuthorizationEndpoints(RED: NodeAPI): AuthorizationReque
   });
 
   return requests;
+}
+
+/**
+ * A short-lived client of the account an authorization is for (discovery, the code
+ * exchange): the dialog's settings with its TLS and proxy nodes; an authorization code is
+ * single use, so nothing is resent. The caller closes it.
+ */
+function accountClient(RED: NodeAPI, account: ExchangeAccount): ProviderClient {
+  return new ProviderClient(account.settings, account.credentials, {
+    tls: tlsOptions(RED, account.tls),
+    proxy: proxySettings(RED, account.proxy),
+    retryLimit: 0,
+    sweepInterval: 0,
+  });
 }
 
 /**
