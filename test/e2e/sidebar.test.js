@@ -64,7 +64,10 @@ describe('operations sidebar, runtime side (Node-RED process, emulator)', functi
       ws.addEventListener('open', resolve, { once: true });
       ws.addEventListener('error', reject, { once: true });
     });
+    // The deploy answers before the flows have started (and the providers registered their cards).
+    const logged = nr.logs.length;
     await nr.deploy(sidebarFlow(emu));
+    await nr.waitForLog(/Started (modified )?flows/, logged);
   });
   after(async () => {
     ws?.close();
