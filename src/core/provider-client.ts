@@ -19,6 +19,8 @@ import { addSecret, forgetSecret } from './redact.js';
 import { SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
 import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
 import type { Token } from './token.js';
+import { rotateShared, sharedToken } from './store/fleet.js';
+import type { AccountState, StateStore } from './store/types.js';
 
 export interface ProviderClientOptions {
   tls?: HttpClientOptions['tls'];
@@ -41,6 +43,17 @@ export interface ProviderClientOptions {
   onCredentialRotated?: (name: 'refreshToken', value: string) => void | Promise<void>;
   /** Session tuning (tests: idle time, clock). */
   session?: SessionKeeperOptions;
+  /**
+   * Where the account's state outlives a message and is shared (issue 12; src/core/store/README.md
+   * "Wiring"): tokens, the M2M session, the lockout, the refresh chain. None: this client's memory only.
+   */
+  store?: StateStore;
+  /**
+   * The refresh token as deployed (flows_cred.json), when the client starts with a newer one
+   * rotated since: it names the shared refresh chain, which a new authorization replaces.
+   * Default: the refresh token the client starts with.
+   */
+  refreshChainOrigin?: string;
 }
 
 const CREDENTIAL_LABELS: Record<keyof ProviderCredentials, string> = {
@@ -72,6 +85,17 @@ export class ProviderClient {
   /** Tail of the refresh-token grants in progress (see fetchToken). */
   private refreshing: Promise<unknown> = Promise.resolve();
   private refreshCount = 0;
+  /** The shared state (see `state()`), made on first use. */
+  readonly store: StateStore | undefined;
+  private account: AccountState | undefined;
+  private unwatch: (() => void) | undefined;
+  /** Cache keys by store slot, to drop an entry another instance replaced or deleted. */
+  private readonly slotKeys = new Map<string, string>();
+  /** Per cache key, the access token a 401 rejected: a stored copy of it must not serve again. */
+  private readonly rejected = new Map<string, string>();
+  private readonly refreshChainOrigin: string | undefined;
+  private readonly retryLimit: number;
+  private readonly clock: () => number;
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = getPreset(settings.preset);
@@ -79,6 +103,10 @@ export class ProviderClient {
     this.credentials = { ...credentials };
     this.onCredentialRotated = options.onCredentialRotated;
     this.sessionOptions = options.session;
+    this.store = options.store;
+    this.refreshChainOrigin = options.refreshChainOrigin || credentials.refreshToken;
+    this.retryLimit = options.retryLimit ?? 2;
+    this.clock = options.now ?? (() => Date.now());
     for (const name of SECRET_CREDENTIALS) addSecret(this.credentials[name]);
     this.http = new HttpClient({
       provider: this.preset.id,
@@ -209,7 +237,9 @@ export class ProviderClient {
       this.assertOpen();
       this.requireCredentials();
       const p = this.normalize(params);
-      return this.cache.get(TokenCache.key(this.id, p.tenant, p.scope), () => this.fetchToken(p), force);
+      const key = TokenCache.key(this.id, p.tenant, p.scope);
+      // Forced (msg.refresh): the fleet's stored copy of the token held now will not do either.
+      return this.cache.get(key, () => this.fetchToken(p, key, force ? this.cache.peek(key)?.accessToken : undefined), force);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -226,8 +256,12 @@ export class ProviderClient {
    * each with the newest token: two concurrent refreshes with the same token
    * would leave the second one rejected (and the user authorizing again).
    */
-  private fetchToken(p: TokenParams): Promise<Token> {
-    if (!this.preset.rotatesRefreshToken) return this.preset.fetchToken(this.context(), p);
+  private fetchToken(p: TokenParams, key = this.cacheKey(p), refused?: string): Promise<Token> {
+    if (!this.preset.rotatesRefreshToken) {
+      const state = this.state();
+      if (!state) return this.preset.fetchToken(this.context(), p);
+      return this.fetchShared(state, p, key, refused);
+    }
     this.refreshCount++;
     const run = this.refreshing.then(() => this.refreshOnce(p)).finally(() => this.refreshCount--);
     this.refreshing = run.catch(() => undefined);
@@ -237,7 +271,8 @@ export class ProviderClient {
   private async refreshOnce(p: TokenParams): Promise<Token> {
     this.assertOpen();
     const sent = this.credentials.refreshToken;
-    const token = await this.preset.fetchToken(this.context(), p);
+    const state = this.state();
+    const token = state ? await this.rotate(state, p) : await this.preset.fetchToken(this.context(), p);
     const next = token.refreshToken;
     if (next && next !== sent && this.credentials.refreshToken === sent) {
       // The provider has already dropped `sent`: even if this client was closed
@@ -250,6 +285,110 @@ export class ProviderClient {
       }
     }
     return token;
+  }
+
+  /**
+   * The account's shared state, or undefined without a store. Keyed by the account (preset,
+   * token URL, client id, UWS username), sealed with the client secret (src/core/store/README.md).
+   */
+  state(): AccountState | undefined {
+    if (!this.store) return undefined;
+    if (!this.account) {
+      const c = this.credentials;
+      this.account = this.store.account(
+        { preset: this.id, tokenUrl: this.urls.tokenUrl, clientId: c.clientId ?? '', username: c.username },
+        c.clientSecret ?? '',
+      );
+      // Another instance replaced or deleted a token: this instance's copy goes, the next message reads through.
+      this.unwatch = this.account.onChange((change) => {
+        if (change.kind !== 'token' || !change.remote) return;
+        const key = this.slotKeys.get(change.slot);
+        if (key) this.cache.invalidate(key);
+      });
+    }
+    return this.account;
+  }
+
+  /** Lease of one token request, ms: longer than the request with its retries (README "Wiring"). */
+  private leaseMs(): number {
+    return (this.settings.timeout ?? 30_000) * (this.retryLimit + 1) + 1_000;
+  }
+
+  /** Renew-ahead as the TokenCache has it: a stored token this close to its expiry is not taken. */
+  private renewable(t: Token): boolean {
+    const margin = Math.min((this.settings.refreshMargin ?? 60) * 1000, Math.max(0, t.expiresAt - t.obtainedAt) / 2);
+    return this.clock() < t.expiresAt - margin;
+  }
+
+  /**
+   * A cache miss with a store: one token request for the fleet (`sharedToken`). The store
+   * unreachable: this instance fetches alone (client credentials cost nothing to share wrongly).
+   */
+  private async fetchShared(state: AccountState, p: TokenParams, key: string, refused?: string): Promise<Token> {
+    const slot = state.slot(p.tenant, p.scope);
+    this.slotKeys.set(slot, key);
+    const rejected = this.rejected.get(key);
+    const fetch = () => this.preset.fetchToken(this.context(), p);
+    try {
+      const { token } = await sharedToken(state, slot, fetch, {
+        leaseMs: this.leaseMs(),
+        accept: (t) => this.renewable(t) && t.accessToken !== rejected && t.accessToken !== refused,
+      });
+      return token;
+    } catch (e) {
+      if ((e as M2MError)?.code !== 'store_unavailable') throw e;
+      this.assertOpen();
+      return fetch();
+    }
+  }
+
+  /**
+   * A refresh-token grant with a store: one at a time for the fleet, with the chain's newest
+   * token, CAS-fenced (`rotateShared`). The store unreachable: `store_unavailable`, no grant
+   * (fail closed: a refresh token presented twice may revoke the chain); the TokenCache still
+   * serves a valid cached token meanwhile.
+   */
+  private async rotate(state: AccountState, p: TokenParams): Promise<Token> {
+    const origin = this.refreshChainOrigin;
+    if (!origin) return this.preset.fetchToken(this.context(), p); // missing_credentials, from the preset
+    const { token } = await rotateShared(
+      state,
+      origin,
+      (refreshToken) => this.preset.fetchToken({ ...this.context(), credentials: { ...this.credentials, refreshToken } }, p),
+      { leaseMs: this.leaseMs(), initial: this.credentials.refreshToken },
+    );
+    return token;
+  }
+
+  /**
+   * Lifts the login lockout of the account ("Unlock logins"): for every instance sharing the
+   * store, and in this one. The dialog's button and the operations sidebar call this.
+   */
+  async unlockLogins(): Promise<void> {
+    this.keeper?.resetGuard();
+    await this.state()?.clearLockout();
+  }
+
+  /**
+   * Fills the cache with tokens other instances stored for these (tenant, scope)s, so a
+   * batch fetch skips them (Insights Hub tenants). Without a store, or unreachable: nothing.
+   */
+  async loadShared(params: TokenParams[]): Promise<void> {
+    const state = this.state();
+    if (!state) return;
+    await Promise.all(
+      params.map(async (params) => {
+        const key = this.cacheKey(params);
+        if (this.cache.isFresh(key)) return;
+        const p = this.normalize(params);
+        const slot = state.slot(p.tenant, p.scope);
+        const t = await state.getToken(slot).catch(() => undefined);
+        if (t && this.renewable(t) && !this.closed) {
+          this.slotKeys.set(slot, key);
+          this.cache.set(key, t);
+        }
+      }),
+    );
   }
 
   /**
@@ -267,7 +406,15 @@ export class ProviderClient {
 
   /** Drops a token the provider rejected (only if it is still the cached one). */
   invalidate(params: TokenParams = {}, accessToken?: string): boolean {
-    return this.cache.invalidate(this.cacheKey(params), accessToken);
+    const key = this.cacheKey(params);
+    const state = this.state();
+    if (state && accessToken) {
+      // For the fleet: the stored copy goes too (only while it is still that token).
+      this.rejected.set(key, accessToken);
+      const p = this.normalize(params);
+      state.deleteToken(state.slot(p.tenant, p.scope), accessToken).catch(() => undefined);
+    }
+    return this.cache.invalidate(key, accessToken);
   }
 
   /** The cached token of (tenant, scope), fresh or not, without a request. */
@@ -283,7 +430,16 @@ export class ProviderClient {
   /** Puts a token fetched outside getToken (a batch of tenant tokens) into the cache. */
   storeToken(params: TokenParams, token: Token): void {
     this.assertOpen();
-    this.cache.set(this.cacheKey(params), token);
+    const key = this.cacheKey(params);
+    this.cache.set(key, token);
+    const state = this.state();
+    if (state) {
+      // Shared: a tenant fetched here costs the other instances nothing (the local store writes a batch at once).
+      const p = this.normalize(params);
+      const slot = state.slot(p.tenant, p.scope);
+      this.slotKeys.set(slot, key);
+      state.setToken(slot, token).catch(() => undefined);
+    }
   }
 
   /** How many tokens are cached (every tenant and scope). */
@@ -329,6 +485,7 @@ export class ProviderClient {
   /** Closes the session (without logging out: nodes releasing it did that), the cache and the sockets. */
   close(): void {
     this.closed = true;
+    this.unwatch?.();
     this.keeper?.close();
     this.cache.close();
     this.http.close();

@@ -114,6 +114,11 @@ export interface SharedRotationOptions {
    * or no answer came) keeps the others from presenting the same token, ms. Default 10 × leaseMs.
    */
   inflightMs?: number;
+  /**
+   * The token a new chain begins with, when newer than `configured` (rotated and kept locally
+   * before the store was there: an upgrade). Default: `configured`.
+   */
+  initial?: string;
 }
 
 export interface SharedRotation {
@@ -200,9 +205,10 @@ export async function rotateShared(
     try {
       let chain = await state.getRefreshToken();
       if (!chain || chain.origin !== origin || !chain.token) {
-        const begun = await state.setRefreshToken(chain?.generation ?? 0, configured, origin);
+        const first = options.initial || configured;
+        const begun = await state.setRefreshToken(chain?.generation ?? 0, first, origin);
         if (!begun.ok) continue; // changed under us (a lapsed lease): read again
-        chain = { token: configured, generation: begun.generation, origin, at: Date.now() };
+        chain = { token: first, generation: begun.generation, origin, at: Date.now() };
       }
       let token: Token;
       try {
