@@ -22,6 +22,9 @@ import type { Token } from './token.js';
 import { rotateShared, sharedToken } from './store/fleet.js';
 import type { AccountState, StateStore } from './store/types.js';
 
+/** A stored token fetched this recently serves even when due for renewal (see fetchShared). */
+const JUST_FETCHED_MS = 10_000;
+
 export interface ProviderClientOptions {
   tls?: HttpClientOptions['tls'];
   proxy?: HttpClientOptions['proxy'];
@@ -299,11 +302,16 @@ export class ProviderClient {
         { preset: this.id, tokenUrl: this.urls.tokenUrl, clientId: c.clientId ?? '', username: c.username },
         c.clientSecret ?? '',
       );
-      // Another instance replaced or deleted a token: this instance's copy goes, the next message reads through.
-      this.unwatch = this.account.onChange((change) => {
-        if (change.kind !== 'token' || !change.remote) return;
+      // Another instance (or another client of the account here) replaced or deleted a token: this
+      // client's copy goes unless it is the one now stored, and the next message reads through.
+      const state = this.account;
+      this.unwatch = state.onChange((change) => {
+        if (change.kind !== 'token') return;
         const key = this.slotKeys.get(change.slot);
-        if (key) this.cache.invalidate(key);
+        const held = key ? this.cache.peek(key) : undefined;
+        if (!key || !held) return;
+        if (change.op === 'set' && state.peekToken(change.slot)?.accessToken === held.accessToken) return;
+        this.cache.invalidate(key, held.accessToken);
       });
     }
     return this.account;
@@ -332,7 +340,10 @@ export class ProviderClient {
     try {
       const { token } = await sharedToken(state, slot, fetch, {
         leaseMs: this.leaseMs(),
-        accept: (t) => this.renewable(t) && t.accessToken !== rejected && t.accessToken !== refused,
+        // Due for renewal is not good enough, unless the fleet fetched it just now (a provider that
+        // hands back the same token within its hour, ThingSpace: asking again gets it again).
+        accept: (t) =>
+          t.accessToken !== rejected && t.accessToken !== refused && (this.renewable(t) || this.clock() - t.obtainedAt < JUST_FETCHED_MS),
       });
       return token;
     } catch (e) {
@@ -407,6 +418,7 @@ export class ProviderClient {
   /** Drops a token the provider rejected (only if it is still the cached one). */
   invalidate(params: TokenParams = {}, accessToken?: string): boolean {
     const key = this.cacheKey(params);
+    const dropped = this.cache.invalidate(key, accessToken);
     const state = this.state();
     if (state && accessToken) {
       // For the fleet: the stored copy goes too (only while it is still that token).
@@ -414,7 +426,7 @@ export class ProviderClient {
       const p = this.normalize(params);
       state.deleteToken(state.slot(p.tenant, p.scope), accessToken).catch(() => undefined);
     }
-    return this.cache.invalidate(key, accessToken);
+    return dropped;
   }
 
   /** The cached token of (tenant, scope), fresh or not, without a request. */
