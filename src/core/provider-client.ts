@@ -22,6 +22,8 @@ import type { Token } from './token.js';
 import { rotateShared, sharedToken } from './store/fleet.js';
 import type { AccountState, StateStore } from './store/types.js';
 
+/** How long the first use of a shared store waits for its first connection, ms. */
+const STORE_FIRST_WAIT_MS = 2_000;
 /** A stored token fetched this recently serves even when due for renewal (see fetchShared). */
 const JUST_FETCHED_MS = 10_000;
 
@@ -99,6 +101,7 @@ export class ProviderClient {
   private readonly refreshChainOrigin: string | undefined;
   private readonly retryLimit: number;
   private readonly clock: () => number;
+  private firstReady: Promise<void> | undefined;
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = getPreset(settings.preset);
@@ -317,6 +320,17 @@ export class ProviderClient {
     return this.account;
   }
 
+  /**
+   * The first use of a store waits for its first connection (a deploy and its first message come
+   * together; a shared store rejects at once while not connected). Later outages fail fast.
+   */
+  storeReady(): Promise<void> {
+    const store = this.store;
+    if (!store?.ready || store.available) return Promise.resolve();
+    this.firstReady ??= store.ready(STORE_FIRST_WAIT_MS).catch(() => undefined);
+    return this.firstReady;
+  }
+
   /** Lease of one token request, ms: longer than the request with its retries (README "Wiring"). */
   private leaseMs(): number {
     return (this.settings.timeout ?? 30_000) * (this.retryLimit + 1) + 1_000;
@@ -338,6 +352,7 @@ export class ProviderClient {
     const rejected = this.rejected.get(key);
     const fetch = () => this.preset.fetchToken(this.context(), p);
     try {
+      await this.storeReady();
       const { token } = await sharedToken(state, slot, fetch, {
         leaseMs: this.leaseMs(),
         // Due for renewal is not good enough, unless the fleet fetched it just now (a provider that
@@ -362,6 +377,7 @@ export class ProviderClient {
   private async rotate(state: AccountState, p: TokenParams): Promise<Token> {
     const origin = this.refreshChainOrigin;
     if (!origin) return this.preset.fetchToken(this.context(), p); // missing_credentials, from the preset
+    await this.storeReady();
     const { token } = await rotateShared(
       state,
       origin,

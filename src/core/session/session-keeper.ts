@@ -396,6 +396,7 @@ export class SessionKeeper {
       bearer = token.accessToken;
       return { token: p.processLoginResponse(this.client.context(), body), bearer };
     };
+    await this.client.storeReady();
     const expired = this.expiredToken;
     this.expiredToken = undefined;
     let result: Awaited<ReturnType<typeof sharedLogin>>;

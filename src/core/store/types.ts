@@ -156,6 +156,8 @@ export interface StateStore {
    * credentials share, and a handle made with another secret sees nothing it cannot decrypt.
    */
   account(ref: AccountRef, clientSecret: string): AccountState;
+  /** A shared store: resolves once connected, rejects (`store_unavailable`) when not within `timeoutMs`. */
+  ready?(timeoutMs?: number): Promise<void>;
   /** Called once per transition between available and unavailable (for "log once per outage"). */
   onAvailability(listener: (event: AvailabilityEvent) => void): () => void;
   close(): Promise<void>;
