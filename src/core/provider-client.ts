@@ -24,6 +24,8 @@ import type { AccountState, StateStore } from './store/types.js';
 
 /** How long the first use of a shared store waits for its first connection, ms. */
 const STORE_FIRST_WAIT_MS = 2_000;
+/** Clocks of instances differ by about this much, ms (a forced token fetched by another instance "while we asked"). */
+const CLOCK_SKEW_MS = 500;
 /** A stored token fetched this recently serves even when due for renewal (see fetchShared). */
 const JUST_FETCHED_MS = 10_000;
 
@@ -102,6 +104,8 @@ export class ProviderClient {
   private readonly retryLimit: number;
   private readonly clock: () => number;
   private firstReady: Promise<void> | undefined;
+  /** The store was reachable once since this client was made (then an outage fails fast). */
+  private storeSeen = false;
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = getPreset(settings.preset);
@@ -110,6 +114,7 @@ export class ProviderClient {
     this.onCredentialRotated = options.onCredentialRotated;
     this.sessionOptions = options.session;
     this.store = options.store;
+    this.storeSeen = options.store?.available === true;
     this.refreshChainOrigin = options.refreshChainOrigin || credentials.refreshToken;
     this.retryLimit = options.retryLimit ?? 2;
     this.clock = options.now ?? (() => Date.now());
@@ -244,8 +249,9 @@ export class ProviderClient {
       this.requireCredentials();
       const p = this.normalize(params);
       const key = TokenCache.key(this.id, p.tenant, p.scope);
-      // Forced (msg.refresh): the fleet's stored copy of the token held now will not do either.
-      return this.cache.get(key, () => this.fetchToken(p, key, force ? this.cache.peek(key)?.accessToken : undefined), force);
+      // Forced (msg.refresh): a stored token will not do either, unless another instance got it just now.
+      const held = force ? (this.cache.peek(key)?.accessToken ?? '') : undefined;
+      return this.cache.get(key, () => this.fetchToken(p, key, held), force);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -262,6 +268,7 @@ export class ProviderClient {
    * each with the newest token: two concurrent refreshes with the same token
    * would leave the second one rejected (and the user authorizing again).
    */
+  /** `refused`: a forced request (msg.refresh), with the token held until now ('' for none). */
   private fetchToken(p: TokenParams, key = this.cacheKey(p), refused?: string): Promise<Token> {
     if (!this.preset.rotatesRefreshToken) {
       const state = this.state();
@@ -269,16 +276,16 @@ export class ProviderClient {
       return this.fetchShared(state, p, key, refused);
     }
     this.refreshCount++;
-    const run = this.refreshing.then(() => this.refreshOnce(p)).finally(() => this.refreshCount--);
+    const run = this.refreshing.then(() => this.refreshOnce(p, key, refused)).finally(() => this.refreshCount--);
     this.refreshing = run.catch(() => undefined);
     return run;
   }
 
-  private async refreshOnce(p: TokenParams): Promise<Token> {
+  private async refreshOnce(p: TokenParams, key: string, refused?: string): Promise<Token> {
     this.assertOpen();
     const sent = this.credentials.refreshToken;
     const state = this.state();
-    const token = state ? await this.rotate(state, p) : await this.preset.fetchToken(this.context(), p);
+    const token = state ? await this.rotate(state, p, key, refused) : await this.preset.fetchToken(this.context(), p);
     const next = token.refreshToken;
     if (next && next !== sent && this.credentials.refreshToken === sent) {
       // The provider has already dropped `sent`: even if this client was closed
@@ -326,7 +333,11 @@ export class ProviderClient {
    */
   storeReady(): Promise<void> {
     const store = this.store;
-    if (!store?.ready || store.available) return Promise.resolve();
+    if (!store?.ready || store.available) {
+      this.storeSeen = true;
+      return Promise.resolve();
+    }
+    if (this.storeSeen) return Promise.resolve(); // an outage: fail fast
     this.firstReady ??= store.ready(STORE_FIRST_WAIT_MS).catch(() => undefined);
     return this.firstReady;
   }
@@ -346,23 +357,34 @@ export class ProviderClient {
    * A cache miss with a store: one token request for the fleet (`sharedToken`). The store
    * unreachable: this instance fetches alone (client credentials cost nothing to share wrongly).
    */
-  private async fetchShared(state: AccountState, p: TokenParams, key: string, refused?: string): Promise<Token> {
+  private async fetchShared(
+    state: AccountState,
+    p: TokenParams,
+    key: string,
+    refused?: string,
+    fetch: () => Promise<Token> = () => this.preset.fetchToken(this.context(), p),
+    alone = true,
+  ): Promise<Token> {
     const slot = state.slot(p.tenant, p.scope);
     this.slotKeys.set(slot, key);
     const rejected = this.rejected.get(key);
-    const fetch = () => this.preset.fetchToken(this.context(), p);
+    const asked = this.clock();
     try {
       await this.storeReady();
       const { token } = await sharedToken(state, slot, fetch, {
         leaseMs: this.leaseMs(),
         // Due for renewal is not good enough, unless the fleet fetched it just now (a provider that
         // hands back the same token within its hour, ThingSpace: asking again gets it again).
-        accept: (t) =>
-          t.accessToken !== rejected && t.accessToken !== refused && (this.renewable(t) || this.clock() - t.obtainedAt < JUST_FETCHED_MS),
+        accept: (t) => {
+          if (t.accessToken === rejected || t.accessToken === refused) return false;
+          // Forced: only a token another instance got while this one asked (its clock may differ a little).
+          if (refused !== undefined) return t.obtainedAt >= asked - CLOCK_SKEW_MS;
+          return this.renewable(t) || this.clock() - t.obtainedAt < JUST_FETCHED_MS;
+        },
       });
       return token;
     } catch (e) {
-      if ((e as M2MError)?.code !== 'store_unavailable') throw e;
+      if (!alone || (e as M2MError)?.code !== 'store_unavailable') throw e;
       this.assertOpen();
       return fetch();
     }
@@ -374,17 +396,21 @@ export class ProviderClient {
    * (fail closed: a refresh token presented twice may revoke the chain); the TokenCache still
    * serves a valid cached token meanwhile.
    */
-  private async rotate(state: AccountState, p: TokenParams): Promise<Token> {
+  private async rotate(state: AccountState, p: TokenParams, key: string, refused?: string): Promise<Token> {
     const origin = this.refreshChainOrigin;
     if (!origin) return this.preset.fetchToken(this.context(), p); // missing_credentials, from the preset
-    await this.storeReady();
-    const { token } = await rotateShared(
-      state,
-      origin,
-      (refreshToken) => this.preset.fetchToken({ ...this.context(), credentials: { ...this.credentials, refreshToken } }, p),
-      { leaseMs: this.leaseMs(), initial: this.credentials.refreshToken },
-    );
-    return token;
+    const grant = async () => {
+      const { token } = await rotateShared(
+        state,
+        origin,
+        (refreshToken) => this.preset.fetchToken({ ...this.context(), credentials: { ...this.credentials, refreshToken } }, p),
+        { leaseMs: this.leaseMs(), initial: this.credentials.refreshToken },
+      );
+      return token;
+    };
+    // The stored access token first (another instance's, or this one's before a restart), then one
+    // grant for the fleet; never alone (fail closed).
+    return this.fetchShared(state, p, key, refused, grant, false);
   }
 
   /**

@@ -177,11 +177,13 @@ describe('ProviderClient with a state store (three instances of one account, on 
           assert.ok(r.every((o) => o.status === 'fulfilled'), JSON.stringify(r.map((o) => o.reason?.message)));
         }
         const cloud = cloudState({ state: emu.state });
-        assert.equal(emu.count('verizon-cloud', 'token'), 12);
-        assert.equal(emu.state.countStatus('verizon-cloud', 'token', 200), 12, 'no grant refused');
+        const grants = emu.count('verizon-cloud', 'token');
+        // A forced refresh takes a token another instance got by its own grant just now (not the one it held).
+        assert.ok(grants >= 4 && grants <= 12, `${grants} grants`);
+        assert.equal(emu.state.countStatus('verizon-cloud', 'token', 200), grants, 'no grant refused');
         assert.equal(cloud.reuseDetected, 0);
         assert.equal(cloud.refreshTokens.size, 1, 'one live refresh token: a linear chain');
-        assert.equal(cloud.spent.size, 12);
+        assert.equal(cloud.spent.size, grants, 'each grant spent the newest token once');
       });
 
       it('Insights Hub tenant tokens fetched by one instance cost the others nothing', async () => {
