@@ -65,6 +65,11 @@ export interface EmulatorSettings {
    * "negative": -1; "absent": left out. Unset: as the provider sends it.
    */
   expiresIn?: 'string' | 'zero' | 'negative' | 'absent';
+  /**
+   * Verizon Cloud: a spent refresh token presented again revokes its whole chain (true, the
+   * default, as servers with reuse detection do), or is only refused (false).
+   */
+  refreshReuseDetection?: boolean;
 }
 
 export interface RequestRecord {

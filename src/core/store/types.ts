@@ -51,6 +51,11 @@ export interface StoredSession {
   idleExpiresAt: number;
   /** The bearer token last sent with it (logout needs one). */
   bearer?: string;
+  /**
+   * `AccountState.fingerprint('uws', username, password)` of the login that made it: a node
+   * configured with other UWS credentials does not ride on it (it logs in, and is told).
+   */
+  credentials?: string;
 }
 
 /** Rejected logins in a row for one set of UWS credentials (their fingerprint). */

@@ -240,7 +240,7 @@ export const verizonCloud: EmulatedProvider = {
           const presented = String(ctx.body.refresh_token ?? '');
           if (!cloud.refreshTokens.has(presented)) {
             const chain = cloud.spent.get(presented);
-            if (chain !== undefined) {
+            if (chain !== undefined && ctx.state.settings.refreshReuseDetection !== false) {
               cloud.reuseDetected++;
               revokeChain(ctx, cloud, chain);
               return ctx.json(401, { error: 'invalid_grant', error_description: 'refresh token reuse detected: its whole chain is revoked' });
