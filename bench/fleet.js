@@ -100,8 +100,9 @@ async function run() {
   const { startRedis, redisAvailable } = require('../test/support/redis-server.js');
   if (!redisAvailable()) throw new Error('redis-server is not installed (.ci/run installs it; or apt-get install -y redis-server)');
   const coldRuns = scale(3, 1);
-  const warmMessages = scale(50_000, 2_000);
-  const rounds = scale(5, 2);
+  const warmMessages = scale(30_000, 2_000);
+  // Many short rounds: on a shared machine a neighbour's burst hits one round, not the median.
+  const rounds = scale(9, 2);
   const emu = await startEmulator();
   const redis = await startRedis();
   try {
@@ -135,16 +136,19 @@ async function run() {
         if (w.errors > 0) throw new Error(`${c.name}: ${w.errors} errors, first: ${JSON.stringify(w.firstError)}`);
       }
       const rates = [[], []];
+      const cpuRates = [[], []];
       for (let r = 0; r < rounds; r++) {
         const order = r % 2 === 0 ? [0, 1] : [1, 0];
         for (const i of order) {
-          const { ms, errors } = await chains[i].run(warmMessages, { window: WINDOW });
+          const { ms, cpuMs, errors } = await chains[i].run(warmMessages, { window: WINDOW });
           if (errors > 0) throw new Error(`${chains[i].name}: ${errors} errors`);
           rates[i].push(warmMessages / (ms / 1000));
+          cpuRates[i].push(warmMessages / (cpuMs / 1000));
         }
       }
       const perRound = rates[0].map((v, r) => v / rates[1][r]);
-      warm = { redis: summarize(rates[0]), local: summarize(rates[1]), ratio: median(perRound), ratios: perRound };
+      const perRoundCpu = cpuRates[0].map((v, r) => v / cpuRates[1][r]);
+      warm = { redis: summarize(rates[0]), local: summarize(rates[1]), ratio: median(perRound), ratios: perRound, cpuRatio: median(perRoundCpu), cpuRatios: perRoundCpu };
 
       const before = await commandCalls(redis);
       const { errors } = await chains[0].run(10_000, { window: WINDOW });
@@ -172,6 +176,7 @@ async function run() {
             { what: 'warm msgs/s, Redis store', value: fmt.int(warm.redis.median), range: fmt.spread(warm.redis.spread) },
             { what: 'warm msgs/s, local store', value: fmt.int(warm.local.median), range: fmt.spread(warm.local.spread) },
             { what: 'Redis/local per round', value: warm.ratio.toFixed(3), range: `${ratioSpread.min.toFixed(3)}–${ratioSpread.max.toFixed(3)}` },
+            { what: 'Redis/local per round, msgs per CPU second', value: warm.cpuRatio.toFixed(3), range: `${Math.min(...warm.cpuRatios).toFixed(3)}–${Math.max(...warm.cpuRatios).toFixed(3)}` },
             { what: 'Redis commands per 10,000 warm msgs', value: String(commands), range: '' },
           ],
           notes: [
@@ -183,6 +188,7 @@ async function run() {
       ratios: [
         { label: 'cold fleet token requests (3 × 1,000 msgs)', value: coldRequests.median, goal: '= 1', met: coldRequests.max === 1 },
         { label: 'warm msgs/s Redis store / local store', value: warm.ratio, goal: '≥ 0.95', met: warm.ratio >= 0.95 },
+        { label: 'warm msgs per CPU second Redis store / local store', value: warm.cpuRatio, goal: '' },
         { label: 'Redis commands per 10,000 warm msgs', value: commands, goal: '≈ 0', met: commands <= 10 },
       ],
     };
