@@ -42,7 +42,9 @@ function providerConfig(id, fields) {
 /** m2m-token → (sink), with its m2m-provider config node. */
 const ours = (emu) => ({ id }) => ({
   name: 'm2m-token',
-  config: [providerConfig(id('prov'), { name: 'emulator oauth2', preset: 'oauth2', tokenUrl: tokenUrl(emu) })],
+  // A token URL of its own per deploy (the emulator ignores the query): the local store keeps an
+  // account's token across deploys (issue 12), and a cold scenario must start cold.
+  config: [providerConfig(id('prov'), { name: 'emulator oauth2', preset: 'oauth2', tokenUrl: `${tokenUrl(emu)}?deploy=${id('prov')}` })],
   nodes: [{ type: 'm2m-token', name: '', provider: id('prov'), tenant: '', includeToken: false }],
 });
 

@@ -25,6 +25,15 @@ import { addCredentialPair, addSecret, forgetCredentialPair, forgetSecret } from
 import { DEFAULT_MAX_FAILED_LOGINS, SessionKeeper, type SessionKeeperOptions } from './session/session-keeper.js';
 import { DEFAULT_SWEEP_INTERVAL, TokenCache, type CachedToken } from './token-cache.js';
 import type { Token } from './token.js';
+import { rotateShared, sharedToken } from './store/fleet.js';
+import type { AccountState, StateStore } from './store/types.js';
+
+/** How long the first use of a shared store waits for its first connection, ms. */
+const STORE_FIRST_WAIT_MS = 2_000;
+/** Clocks of instances differ by about this much, ms (a forced token fetched by another instance "while we asked"). */
+const CLOCK_SKEW_MS = 500;
+/** A stored token fetched this recently serves even when due for renewal (see fetchShared). */
+const JUST_FETCHED_MS = 10_000;
 
 export interface ProviderClientOptions {
   tls?: HttpClientOptions['tls'];
@@ -47,6 +56,17 @@ export interface ProviderClientOptions {
   onCredentialRotated?: (name: 'refreshToken', value: string) => void | Promise<void>;
   /** Session tuning (tests: idle time, clock). */
   session?: SessionKeeperOptions;
+  /**
+   * Where the account's state outlives a message and is shared (issue 12; src/core/store/README.md
+   * "Wiring"): tokens, the M2M session, the lockout, the refresh chain. None: this client's memory only.
+   */
+  store?: StateStore;
+  /**
+   * The refresh token as deployed (flows_cred.json), when the client starts with a newer one
+   * rotated since: it names the shared refresh chain, which a new authorization replaces.
+   * Default: the refresh token the client starts with.
+   */
+  refreshChainOrigin?: string;
 }
 
 const CREDENTIAL_LABELS: Record<keyof ProviderCredentials, string> = {
@@ -86,8 +106,20 @@ export class ProviderClient {
   private refreshCount = 0;
   /** Requests, fetches and errors of this account, for health() and its 'change' events. */
   private readonly monitor: HealthMonitor;
-  /** Where tokens live: this process ('local'); a shared store sets its own name here. */
-  protected store = 'local';
+  /** The shared state (see `state()`), made on first use. */
+  readonly store: StateStore | undefined;
+  private account: AccountState | undefined;
+  private unwatch: (() => void) | undefined;
+  /** Cache keys by store slot, to drop an entry another instance replaced or deleted. */
+  private readonly slotKeys = new Map<string, string>();
+  /** Per cache key, the access token a 401 rejected: a stored copy of it must not serve again. */
+  private readonly rejected = new Map<string, string>();
+  private readonly refreshChainOrigin: string | undefined;
+  private readonly retryLimit: number;
+  private readonly clock: () => number;
+  private firstReady: Promise<void> | undefined;
+  /** The store was reachable once since this client was made (then an outage fails fast). */
+  private storeSeen = false;
 
   constructor(settings: ProviderSettings, credentials: ProviderCredentials, options: ProviderClientOptions = {}) {
     this.preset = presetFor(settings);
@@ -97,6 +129,11 @@ export class ProviderClient {
     this.credentials = { ...credentials };
     this.onCredentialRotated = options.onCredentialRotated;
     this.sessionOptions = options.session;
+    this.store = options.store;
+    this.storeSeen = options.store?.available === true;
+    this.refreshChainOrigin = options.refreshChainOrigin || credentials.refreshToken;
+    this.retryLimit = options.retryLimit ?? 2;
+    this.clock = options.now ?? (() => Date.now());
     for (const name of SECRET_CREDENTIALS) addSecret(this.credentials[name]);
     this.monitor = new HealthMonitor(options.now);
     // What a Basic header encodes: masked as a whole, also where no "Basic" precedes its base64.
@@ -304,6 +341,12 @@ export class ProviderClient {
     return this.keyOf(this.normalize(params));
   }
 
+  /** The store's slot of a token: like keyOf, each audience and set of resources its own. */
+  private slotOf(state: AccountState, p: TokenParams): string {
+    const extra = p.audience || p.resource ? `\u0000${parametersKey({ audience: p.audience, resource: p.resource })}` : '';
+    return state.slot(p.tenant, extra ? `${p.scope ?? ''}${extra}` : p.scope);
+  }
+
   private keyOf(p: TokenParams): string {
     const key = TokenCache.key(this.id, p.tenant, p.scope);
     // Each audience and set of resources is its own token (issue 13 item 5); the settings' extra parameters are the client's own.
@@ -321,7 +364,10 @@ export class ProviderClient {
       this.assertOpen();
       this.requireCredentials();
       const p = this.normalize(params);
-      return this.cache.get(this.keyOf(p), () => this.countedFetch(p), force);
+      const key = this.keyOf(p);
+      // Forced (msg.refresh): a stored token will not do either, unless another instance got it just now.
+      const held = force ? (this.cache.peek(key)?.accessToken ?? '') : undefined;
+      return this.cache.get(key, () => this.countedFetch(p, key, held), force);
     } catch (e) {
       this.monitor.error(e);
       return Promise.reject(e);
@@ -329,8 +375,8 @@ export class ProviderClient {
   }
 
   /** A token fetch for the cache, counted for health(). */
-  private countedFetch(p: TokenParams): Promise<Token> {
-    return this.fetchToken(p).then(
+  private countedFetch(p: TokenParams, key: string, refused?: string): Promise<Token> {
+    return this.fetchToken(p, key, refused).then(
       (token) => {
         this.monitor.tokenFetch();
         return token;
@@ -360,7 +406,7 @@ export class ProviderClient {
       provider: this.id,
       label: this.preset.label,
       clientId: this.credentials.clientId,
-      store: this.store,
+      store: this.store?.kind ?? 'local',
       cachedTokens: cached,
       soonestExpiry: soonest,
       session: keeper
@@ -382,19 +428,6 @@ export class ProviderClient {
     this.monitor.error(error);
   }
 
-  /**
-   * Unlock logins: forgets the rejected logins of the session's lockout guard, so the next
-   * call may log in again (the operator fixed the credentials at the provider). False when
-   * the account has no session yet.
-   */
-  unlockLogins(): boolean {
-    const keeper = this.keeper;
-    if (!keeper) return false;
-    keeper.resetGuard();
-    this.monitor.changed();
-    return true;
-  }
-
   /** Throws `closed` once the config node stopped (redeploy): a late answer must not fill a dropped cache. */
   assertOpen(): void {
     if (this.closed) throw new M2MError('closed', `the ${this.preset.label} provider node was stopped`, { provider: this.id });
@@ -406,19 +439,25 @@ export class ProviderClient {
    * each with the newest token: two concurrent refreshes with the same token
    * would leave the second one rejected (and the user authorizing again).
    */
-  private fetchToken(p: TokenParams): Promise<Token> {
-    if (!this.resolvedUrls && this.discovers()) return this.ready().then(() => this.fetchToken(p));
-    if (!this.preset.rotatesRefreshToken) return this.preset.fetchToken(this.context(), p);
+  /** `refused`: a forced request (msg.refresh), with the token held until now ('' for none). */
+  private fetchToken(p: TokenParams, key = this.cacheKey(p), refused?: string): Promise<Token> {
+    if (!this.resolvedUrls && this.discovers()) return this.ready().then(() => this.fetchToken(p, key, refused));
+    if (!this.preset.rotatesRefreshToken) {
+      const state = this.state();
+      if (!state) return this.preset.fetchToken(this.context(), p);
+      return this.fetchShared(state, p, key, refused);
+    }
     this.refreshCount++;
-    const run = this.refreshing.then(() => this.refreshOnce(p)).finally(() => this.refreshCount--);
+    const run = this.refreshing.then(() => this.refreshOnce(p, key, refused)).finally(() => this.refreshCount--);
     this.refreshing = run.catch(() => undefined);
     return run;
   }
 
-  private async refreshOnce(p: TokenParams): Promise<Token> {
+  private async refreshOnce(p: TokenParams, key: string, refused?: string): Promise<Token> {
     this.assertOpen();
     const sent = this.credentials.refreshToken;
-    const token = await this.preset.fetchToken(this.context(), p);
+    const state = this.state();
+    const token = state ? await this.rotate(state, p, key, refused) : await this.preset.fetchToken(this.context(), p);
     const next = token.refreshToken;
     if (next && next !== sent && this.credentials.refreshToken === sent) {
       // The provider has already dropped `sent`: even if this client was closed
@@ -431,6 +470,155 @@ export class ProviderClient {
       }
     }
     return token;
+  }
+
+  /**
+   * The account's shared state, or undefined without a store. Keyed by the account (preset,
+   * token URL, client id, UWS username), sealed with the client secret (src/core/store/README.md).
+   */
+  state(): AccountState | undefined {
+    if (!this.store) return undefined;
+    if (!this.account) {
+      const c = this.credentials;
+      this.account = this.store.account(
+        { preset: this.id, tokenUrl: this.urls.tokenUrl, clientId: c.clientId ?? '', username: c.username },
+        c.clientSecret ?? '',
+      );
+      // Another instance (or another client of the account here) replaced or deleted a token: this
+      // client's copy goes unless it is the one now stored, and the next message reads through.
+      const state = this.account;
+      this.unwatch = state.onChange((change) => {
+        if (change.kind !== 'token') return;
+        const key = this.slotKeys.get(change.slot);
+        const held = key ? this.cache.peek(key) : undefined;
+        if (!key || !held) return;
+        if (change.op === 'set' && state.peekToken(change.slot)?.accessToken === held.accessToken) return;
+        this.cache.invalidate(key, held.accessToken);
+      });
+    }
+    return this.account;
+  }
+
+  /**
+   * The first use of a store waits for its first connection (a deploy and its first message come
+   * together; a shared store rejects at once while not connected). Later outages fail fast.
+   */
+  storeReady(): Promise<void> {
+    const store = this.store;
+    if (!store?.ready || store.available) {
+      this.storeSeen = true;
+      return Promise.resolve();
+    }
+    if (this.storeSeen) return Promise.resolve(); // an outage: fail fast
+    this.firstReady ??= store.ready(STORE_FIRST_WAIT_MS).catch(() => undefined);
+    return this.firstReady;
+  }
+
+  /** Lease of one token request, ms: longer than the request with its retries (README "Wiring"). */
+  private leaseMs(): number {
+    return (this.settings.timeout ?? 30_000) * (this.retryLimit + 1) + 1_000;
+  }
+
+  /** Renew-ahead as the TokenCache has it: a stored token this close to its expiry is not taken. */
+  private renewable(t: Token): boolean {
+    const margin = Math.min((this.settings.refreshMargin ?? 60) * 1000, Math.max(0, t.expiresAt - t.obtainedAt) / 2);
+    return this.clock() < t.expiresAt - margin;
+  }
+
+  /**
+   * A cache miss with a store: one token request for the fleet (`sharedToken`). The store
+   * unreachable: this instance fetches alone (client credentials cost nothing to share wrongly).
+   */
+  private async fetchShared(
+    state: AccountState,
+    p: TokenParams,
+    key: string,
+    refused?: string,
+    fetch: () => Promise<Token> = () => this.preset.fetchToken(this.context(), p),
+    alone = true,
+  ): Promise<Token> {
+    const slot = this.slotOf(state, p);
+    this.slotKeys.set(slot, key);
+    const rejected = this.rejected.get(key);
+    const asked = this.clock();
+    try {
+      await this.storeReady();
+      const { token } = await sharedToken(state, slot, fetch, {
+        leaseMs: this.leaseMs(),
+        // Due for renewal is not good enough, unless the fleet fetched it just now (a provider that
+        // hands back the same token within its hour, ThingSpace: asking again gets it again).
+        accept: (t) => {
+          if (t.accessToken === rejected || t.accessToken === refused) return false;
+          // Forced: only a token another instance got while this one asked (its clock may differ a little).
+          if (refused !== undefined) return t.obtainedAt >= asked - CLOCK_SKEW_MS;
+          return this.renewable(t) || this.clock() - t.obtainedAt < JUST_FETCHED_MS;
+        },
+      });
+      return token;
+    } catch (e) {
+      if (!alone || (e as M2MError)?.code !== 'store_unavailable') throw e;
+      this.assertOpen();
+      return fetch();
+    }
+  }
+
+  /**
+   * A refresh-token grant with a store: one at a time for the fleet, with the chain's newest
+   * token, CAS-fenced (`rotateShared`). The store unreachable: `store_unavailable`, no grant
+   * (fail closed: a refresh token presented twice may revoke the chain); the TokenCache still
+   * serves a valid cached token meanwhile.
+   */
+  private async rotate(state: AccountState, p: TokenParams, key: string, refused?: string): Promise<Token> {
+    const origin = this.refreshChainOrigin;
+    if (!origin) return this.preset.fetchToken(this.context(), p); // missing_credentials, from the preset
+    const grant = async () => {
+      const { token } = await rotateShared(
+        state,
+        origin,
+        (refreshToken) => this.preset.fetchToken({ ...this.context(), credentials: { ...this.credentials, refreshToken } }, p),
+        { leaseMs: this.leaseMs(), initial: this.credentials.refreshToken },
+      );
+      return token;
+    };
+    // The stored access token first (another instance's, or this one's before a restart), then one
+    // grant for the fleet; never alone (fail closed).
+    return this.fetchShared(state, p, key, refused, grant, false);
+  }
+
+  /**
+   * Lifts the login lockout of the account ("Unlock logins"): for every instance sharing the
+   * store, and in this one. The dialog's button and the operations sidebar call this.
+   */
+  async unlockLogins(): Promise<boolean> {
+    const keeper = this.keeper;
+    keeper?.resetGuard();
+    const state = this.state();
+    if (state) await state.clearLockout();
+    this.monitor.changed();
+    // False: nothing to unlock (no session made, no store to count in).
+    return Boolean(keeper || state);
+  }
+
+  /**
+   * Fills the cache with tokens other instances stored for these (tenant, scope)s, so a
+   * batch fetch skips them (Insights Hub tenants). Without a store, or unreachable: nothing.
+   */
+  async loadShared(params: TokenParams[]): Promise<void> {
+    const state = this.state();
+    if (!state) return;
+    await Promise.all(
+      params.map(async (params) => {
+        const key = this.cacheKey(params);
+        if (this.cache.isFresh(key)) return;
+        const p = this.normalize(params);
+        const slot = this.slotOf(state, p);
+        const t = await state.getToken(slot).catch(() => undefined);
+        if (t && this.renewable(t) && !this.closed) {
+          this.slotKeys.set(slot, key);
+          this.cache.set(key, t);
+        }
+      }),
+    );
   }
 
   /**
@@ -460,8 +648,16 @@ export class ProviderClient {
 
   /** Drops a token the provider rejected (only if it is still the cached one). */
   invalidate(params: TokenParams = {}, accessToken?: string): boolean {
-    const dropped = this.cache.invalidate(this.cacheKey(params), accessToken);
+    const key = this.cacheKey(params);
+    const dropped = this.cache.invalidate(key, accessToken);
     if (dropped) this.monitor.changed();
+    const state = this.state();
+    if (state && accessToken) {
+      // For the fleet: the stored copy goes too (only while it is still that token).
+      this.rejected.set(key, accessToken);
+      const p = this.normalize(params);
+      state.deleteToken(this.slotOf(state, p), accessToken).catch(() => undefined);
+    }
     return dropped;
   }
 
@@ -478,7 +674,16 @@ export class ProviderClient {
   /** Puts a token fetched outside getToken (a batch of tenant tokens) into the cache. */
   storeToken(params: TokenParams, token: Token): void {
     this.assertOpen();
-    this.cache.set(this.cacheKey(params), token);
+    const key = this.cacheKey(params);
+    this.cache.set(key, token);
+    const state = this.state();
+    if (state) {
+      // Shared: a tenant fetched here costs the other instances nothing (the local store writes a batch at once).
+      const p = this.normalize(params);
+      const slot = this.slotOf(state, p);
+      this.slotKeys.set(slot, key);
+      state.setToken(slot, token).catch(() => undefined);
+    }
   }
 
   /** How many tokens are cached (every tenant and scope). */
@@ -526,6 +731,7 @@ export class ProviderClient {
   close(): void {
     this.closed = true;
     this.monitor.removeAllListeners();
+    this.unwatch?.();
     this.keeper?.close();
     this.cache.close();
     this.http.close();

@@ -19,6 +19,8 @@ export interface Ctx {
   /** Base URL of this provider on the emulator (for links, redirects). */
   base: string;
   status: number;
+  /** Whose request this was (the client id, or the UWS username of a login): per-account counts. */
+  account?: string;
   json(status: number, body: unknown, headers?: Record<string, string>): void;
   html(status: number, html: string): void;
   text(status: number, text: string, contentType?: string): void;

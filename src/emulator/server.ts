@@ -74,7 +74,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const generation = state.generation;
     const record = (ctx: Ctx, route: string) => {
       if (state.generation !== generation) return;
-      state.record({ at: Date.now(), provider: ctx.provider, route, method: ctx.method, path: ctx.path, status: ctx.status });
+      state.record({ at: Date.now(), provider: ctx.provider, route, method: ctx.method, path: ctx.path, status: ctx.status, account: ctx.account });
     };
     const reqUrl = new URL(req.url ?? '/', url);
     const rawBody = await readBody(req);
@@ -212,6 +212,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (req.method === 'GET' && path === '/stats') {
       return sendJson(res, 200, {
         counts: Object.fromEntries(state.counts),
+        // "provider route status account": requests per account (client id, or UWS username for logins).
+        accounts: Object.fromEntries(state.accountCounts),
         tokens: state.tokens.size,
         faults: state.faults,
         settings: state.settings,

@@ -77,6 +77,11 @@ export interface EmulatorSettings {
    * "negative": -1; "absent": left out. Unset: as the provider sends it.
    */
   expiresIn?: 'string' | 'zero' | 'negative' | 'absent';
+  /**
+   * Verizon Cloud: a spent refresh token presented again revokes its whole chain (true, the
+   * default, as servers with reuse detection do), or is only refused (false).
+   */
+  refreshReuseDetection?: boolean;
 }
 
 export interface RequestRecord {
@@ -86,6 +91,8 @@ export interface RequestRecord {
   method: string;
   path: string;
   status: number;
+  /** The client id (or UWS username) the request was made for, when the route knows it. */
+  account?: string;
 }
 
 const MAX_LOG = 2_000;
@@ -98,6 +105,8 @@ export class EmulatorState {
   readonly counts = new Map<string, number>();
   /** Requests by "provider route status" (status -1: connection dropped). */
   readonly statusCounts = new Map<string, number>();
+  /** Requests by "provider route status account", for routes that know the account (see `countAccount`). */
+  readonly accountCounts = new Map<string, number>();
   /**
    * Every secret value the emulator handed out (access, session and refresh tokens), kept
    * after they expire, rotate or are logged out: tests prove none of them leaked.
@@ -120,6 +129,7 @@ export class EmulatorState {
     this.currentToken.clear();
     this.counts.clear();
     this.statusCounts.clear();
+    this.accountCounts.clear();
     this.secrets.clear();
     this.log.length = 0;
     this.faults = [];
@@ -141,7 +151,26 @@ export class EmulatorState {
     return this.statusCounts.get(`${provider} ${route} ${status}`) ?? 0;
   }
 
+  /**
+   * Requests made for `account` (a client id; for an M2M login, the UWS username), optionally
+   * of one provider, route and answer status: what several instances sharing an account cost it.
+   */
+  countAccount(account: string, provider?: string, route?: string, status?: number): number {
+    let n = 0;
+    for (const [k, v] of this.accountCounts) {
+      const [p, r, st, ...rest] = k.split(' ');
+      if (rest.join(' ') !== account) continue;
+      if ((provider && p !== provider) || (route && r !== route) || (status !== undefined && Number(st) !== status)) continue;
+      n += v;
+    }
+    return n;
+  }
+
   record(r: RequestRecord): void {
+    if (r.account !== undefined) {
+      const k = `${r.provider} ${r.route} ${r.status} ${r.account}`;
+      this.accountCounts.set(k, (this.accountCounts.get(k) ?? 0) + 1);
+    }
     const key = `${r.provider} ${r.route}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     const byStatus = `${key} ${r.status}`;

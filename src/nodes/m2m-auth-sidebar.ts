@@ -107,11 +107,11 @@ export = function register(RED: NodeAPI): void {
     act(async ({ client }) => ({ result: await revokeToken(client!) })),
   );
 
-  // Unlock logins: the session's lockout guard forgets its rejected logins (one core call).
+  // Unlock logins: the account's lockout is lifted, fleet-wide with a shared store (one core call, as the dialog's button).
   RED.httpAdmin.post(
     '/m2m-auth/accounts/:id/unlock',
     RED.auth.needsPermission('m2m-provider.write'),
     jsonOnly,
-    act(({ client }) => ({ result: { unlocked: client!.unlockLogins() } })),
+    act(async ({ client }) => ({ result: { unlocked: await client!.unlockLogins() } })),
   );
 };

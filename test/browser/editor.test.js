@@ -244,7 +244,11 @@ describe('the editor (chromium, Node-RED 5 process, emulator)', function () {
       await page.selectOption('#node-config-input-preset', preset);
       assert.deepEqual((await visibleFields()).sort(), [...fields].sort(), preset);
       assert.equal(await page.getAttribute('#node-config-input-tokenUrl', 'placeholder'), TOKEN_URL_PLACEHOLDER[preset], preset);
+      // Unlock logins: with the UWS login only (issue 12).
+      assert.equal(await page.isVisible('#m2m-unlock-logins'), fields.includes('password'), `${preset}: Unlock logins`);
     }
+    // The state store: an m2m-store select (empty = the local store).
+    assert.ok(await page.isVisible('#node-config-input-store'), 'State store select');
     // The generic preset needs a token URL: highlighted as soon as it is chosen.
     assert.match(await page.getAttribute('#node-config-input-tokenUrl', 'class'), /input-error/);
     await page.selectOption('#node-config-input-preset', 'insights-hub');

@@ -209,13 +209,16 @@ describe('session keeper (ThingSpace M2M session)', function () {
       assert.equal(keeper.maxFailedLogins, 4, 'never 5: five failures lock the account');
     });
 
-    it('lifts when the credentials change, or on redeploy (attach / resetGuard)', async () => {
+    it('lifts when the credentials change, or on Unlock logins; not when a node (re)attaches (a deploy)', async () => {
       ts = thingspace({ credentials: { password: 'wrong-password' } });
       const keeper = ts.session();
       await assert.rejects(keeper.headers());
       await assert.rejects(keeper.headers());
       await assert.rejects(keeper.headers(), { code: 'login_blocked' });
       keeper.attach('redeployed-node');
+      await assert.rejects(keeper.headers(), { code: 'login_blocked' });
+      assert.equal(counts(emu, 'thingspace').login, 2);
+      await ts.unlockLogins();
       await assert.rejects(keeper.headers(), { code: 'login_rejected' });
       assert.equal(counts(emu, 'thingspace').login, 3);
       await assert.rejects(keeper.headers(), { code: 'login_rejected' });

@@ -26,7 +26,7 @@ const OTHER = {
 };
 const OTHER_TYPES = Object.values(OTHER).flat();
 /** Config node types: global, not on the example's tab. */
-const CONFIG = ['m2m-provider', 'ui-base', 'ui-theme', 'ui-page', 'ui-group', 'MySQLdatabase'];
+const CONFIG = ['m2m-provider', 'm2m-store', 'ui-base', 'ui-theme', 'ui-page', 'ui-group', 'MySQLdatabase'];
 
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 const examples = files.map((file) => ({

@@ -52,7 +52,11 @@ describe('end to end: a started Node-RED, a flow deployed over the admin API', f
     emu.fault({ provider: 'thingspace', route: 'token', status: 401, body: { error: 'invalid_client' } });
     emu.state.tokens.clear();
     emu.state.currentToken.clear();
-    // Redeploy so the config node starts with an empty cache.
+    // The stored token would survive a redeploy (the local store, issue 12): stop the flow (its
+    // store writes and closes), forget the account's state, and deploy again with nothing stored.
+    await nr.deploy([]);
+    const dir = path.join(nr.userDir, '.m2m-auth');
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.startsWith('state-')) fs.rmSync(path.join(dir, f));
     await nr.deploy(exampleFlow(emu));
     assert.equal((await nr.inject('m2m.ex.token.inject')).status, 200);
     const caught = await comms.waitFor((m) => m.topic === 'debug' && m.data?.id === 'm2m.ex.token.errdebug');

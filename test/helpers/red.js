@@ -41,7 +41,7 @@ function withCatalog(mod) {
 }
 
 /** Every node module of the package, for helper.load. */
-const ALL = ['m2m-provider', 'm2m-token', 'm2m-tenants', 'm2m-session', 'm2m-device', 'm2m-revoke'].map((t) => withCatalog(require(`../../nodes/${t}.js`)));
+const ALL = ['m2m-provider', 'm2m-token', 'm2m-tenants', 'm2m-session', 'm2m-device', 'm2m-revoke', 'm2m-store'].map((t) => withCatalog(require(`../../nodes/${t}.js`)));
 const catchNode = coreNode('common/25-catch.js');
 
 /** Node-RED's version, for test titles. */

@@ -71,14 +71,20 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
     // flows_cred.json still holds the configured (now spent) token: Node-RED saves credentials only on deploy.
     assert.equal(nr.savedCredentials()[PROVIDER_ID].refreshToken, DEMO.refreshToken);
     const saved = fs.readdirSync(path.join(nr.userDir, '.m2m-auth'));
-    assert.equal(saved.length, 1);
-    const file = fs.readFileSync(path.join(nr.userDir, '.m2m-auth', saved[0]), 'utf8');
-    for (const t of cloud.refreshTokens) assert.ok(!file.includes(t), 'the saved refresh token is encrypted');
+    assert.equal(saved.filter((f) => !f.startsWith('state-')).length, 1, 'the node\'s refresh-token file');
+    assert.equal(saved.filter((f) => f.startsWith('state-')).length, 1, 'the account\'s state file (the local store)');
+    for (const name of saved) {
+      const file = fs.readFileSync(path.join(nr.userDir, '.m2m-auth', name), 'utf8');
+      for (const t of [...cloud.refreshTokens, ...emu.state.tokens.keys()]) assert.ok(!file.includes(t), `${name}: tokens are encrypted`);
+    }
 
     await restart();
     const afterRestart = await getToken(nr.url);
     assert.equal(afterRestart.status, 200, JSON.stringify(afterRestart.body));
-    assert.equal(afterRestart.body.token.fromCache, false);
+    assert.equal(emu.count('verizon-cloud', 'token'), 1, 'after a restart the stored access token serves: no request');
+    const refreshed = await getToken(nr.url, { refresh: true });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.equal(refreshed.body.token.fromCache, false);
     assert.equal(emu.count('verizon-cloud', 'token'), 2);
     assert.equal(emu.state.log.filter((r) => r.route === 'token').every((r) => r.status === 200), true);
 
@@ -98,11 +104,13 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
     await nr.waitForLog(/Started flows/, logged);
     assert.equal(nr.savedCredentials()[PROVIDER_ID].refreshToken, DEMO.refreshToken);
     assert.equal((await getToken(nr.url)).status, 200);
+    assert.equal(emu.count('verizon-cloud', 'token'), 2, 'the stored access token serves the redeployed node');
+    assert.equal((await getToken(nr.url, { refresh: true })).status, 200);
     assert.equal(emu.count('verizon-cloud', 'token'), 3, 'the redeployed node refreshed with the newest token');
 
     // And a restart again: the token rotated after the first restart is kept too.
     await restart();
-    assert.equal((await getToken(nr.url)).status, 200);
+    assert.equal((await getToken(nr.url, { refresh: true })).status, 200);
     assert.equal(emu.count('verizon-cloud', 'token'), 4);
     assert.ok(emu.state.log.filter((r) => r.route === 'token').every((r) => r.status === 200));
     assertNoSecretIn([...logs, ...nr.logs], emu);
@@ -137,7 +145,8 @@ describe(`verizon-cloud: a real Node-RED process (${process.env.NODE_RED_PACKAGE
   it('fails with "authorization expired" once the provider drops the refresh token', async () => {
     await fetch(`${emu.url}/_emulator/verizon-cloud/expire-refresh-tokens`, { method: 'POST' });
     await restart();
-    const res = await getToken(nr.url);
+    // The stored access token still serves; a new one needs the refresh token the provider dropped.
+    const res = await getToken(nr.url, { refresh: true });
     assert.equal(res.status, 500);
     assert.equal(res.body.code, 'authorization_expired');
     // Node-RED's Catch node prefixes the error's name.

@@ -57,7 +57,9 @@ describe('verizon-cloud: rotation in the config node (m2m-token)', function () {
     return Promise.race([out.then(([m]) => m), failed]);
   }
 
-  const savedFiles = () => (fs.existsSync(path.join(userDir, '.m2m-auth')) ? fs.readdirSync(path.join(userDir, '.m2m-auth')) : []);
+  // The refresh-token files of the node (the account's state store file, state-*.json, is the account's, not the node's).
+  const savedFiles = () =>
+    fs.existsSync(path.join(userDir, '.m2m-auth')) ? fs.readdirSync(path.join(userDir, '.m2m-auth')).filter((f) => !f.startsWith('state-')) : [];
 
   it('gets tokens like every preset, rotating the refresh token on each refresh', async () => {
     const first = await token();
@@ -78,7 +80,9 @@ describe('verizon-cloud: rotation in the config node (m2m-token)', function () {
     await token();
     await token({ refresh: true });
     await helper.setFlows(flow, 'full', {});
-    const again = await token();
+    assert.match((await token()).headers.Authorization, /^Bearer /);
+    assert.equal(emu.count('verizon-cloud', 'token'), 2, 'the stored access token serves the redeployed node');
+    const again = await token({ refresh: true });
     assert.equal(again.token.fromCache, false);
     assert.match(again.headers.Authorization, /^Bearer /);
     assert.equal(emu.count('verizon-cloud', 'token'), 3);

@@ -14,7 +14,18 @@ function verizonCloudFlow(emulator, extra = {}) {
   return [
     { id: 'vc-tab', type: 'tab', label: 'Verizon Cloud' },
     providerDef(emulator, 'verizon-cloud', { id: PROVIDER_ID, name: 'Verizon Cloud (emulator)', timeout: 5000, ...extra }),
-    { id: 'vc-in', x: 120, y: 80, type: 'http in', z: 'vc-tab', url: '/token', method: 'get', wires: [['vc-token']] },
+    { id: 'vc-in', x: 120, y: 80, type: 'http in', z: 'vc-tab', url: '/token', method: 'get', wires: [['vc-refresh']] },
+    {
+      // GET /api/token?refresh=1 forces a new token (msg.refresh): a refresh-token grant.
+      id: 'vc-refresh',
+      x: 200,
+      y: 40,
+      type: 'function',
+      z: 'vc-tab',
+      func: "if (msg.req.query.refresh === '1') msg.refresh = true;\nreturn msg;",
+      outputs: 1,
+      wires: [['vc-token']],
+    },
     { id: 'vc-token', x: 300, y: 80, type: 'm2m-token', z: 'vc-tab', provider: PROVIDER_ID, tenant: '', includeToken: false, wires: [['vc-api']] },
     {
       id: 'vc-api',
@@ -52,9 +63,9 @@ function verizonCloudFlow(emulator, extra = {}) {
   ];
 }
 
-/** GET <nodeRedUrl>api/token → {status, body}. */
-async function getToken(nodeRedUrl) {
-  const res = await fetch(new URL('api/token', nodeRedUrl), { signal: AbortSignal.timeout(15_000) });
+/** GET <nodeRedUrl>api/token → {status, body}; `refresh`: a new token (a refresh-token grant). */
+async function getToken(nodeRedUrl, { refresh = false } = {}) {
+  const res = await fetch(new URL(refresh ? 'api/token?refresh=1' : 'api/token', nodeRedUrl), { signal: AbortSignal.timeout(15_000) });
   return { status: res.status, body: await res.json() };
 }
 

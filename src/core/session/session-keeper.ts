@@ -3,6 +3,8 @@ import { M2MError, toM2MError } from '../errors.js';
 import type { ProviderClient } from '../provider-client.js';
 import type { SessionCapability, SessionHeaders } from '../providers/types.js';
 import { addSecret, forgetSecret } from '../redact.js';
+import { sharedLogin } from '../store/fleet.js';
+import type { AccountState } from '../store/types.js';
 
 /**
  * The login session of one provider account, on top of its OAuth token (the ThingSpace
@@ -15,8 +17,9 @@ import { addSecret, forgetSecret } from '../redact.js';
  *   answers a call "session expired" (then: one re-login, one retry).
  * - Rejected logins lock the account at the provider (ThingSpace: five), so a rejected
  *   login is never retried, and after `maxFailedLogins` rejections in a row (default 2)
- *   the keeper refuses to log in until the credentials change or the flow is redeployed
- *   (`resetGuard`).
+ *   the keeper refuses to log in until the credentials change or "Unlock logins"
+ *   (`ProviderClient.unlockLogins`). With a store the count is the account's: every
+ *   instance, redeploy and restart counts together (`sharedLogin`).
  * - Nodes `attach` and `release`; the last one to release logs the session out, best
  *   effort and bounded in time. The ProviderClient that owns the keeper closes it.
  */
@@ -25,12 +28,16 @@ import { addSecret, forgetSecret } from '../redact.js';
 export const SESSION_IDLE_MARGIN_MS = 30_000;
 export const DEFAULT_MAX_FAILED_LOGINS = 2;
 export const DEFAULT_LOGOUT_TIMEOUT_MS = 3_000;
+/** With a store, a session use reaches it at most this often, ms: the fleet's idle expiry, without a round trip per call. */
+export const DEFAULT_SHARED_TOUCH_MS = 5_000;
 
 export interface SessionKeeperOptions {
   idleMs?: number;
   idleMarginMs?: number;
   maxFailedLogins?: number;
   logoutTimeoutMs?: number;
+  /** With a store: how often a use is written to it, ms (default 5 s). */
+  sharedTouchMs?: number;
   now?: () => number;
 }
 
@@ -74,6 +81,11 @@ export class SessionKeeper {
   private closed = false;
   /** Nodes using the session, with the lockout threshold each asked for. */
   private readonly users = new Map<string, number | undefined>();
+  private readonly sharedTouchMs: number;
+  /** When this instance last wrote a use of the session to the store. */
+  private touchedShared = 0;
+  /** The session token the platform last called expired: the next shared login drops it for the fleet. */
+  private expiredToken: string | undefined;
 
   /** Made by ProviderClient.session(), which checks that the preset has a session. */
   constructor(client: ProviderClient, protocol: SessionCapability, options: SessionKeeperOptions = {}) {
@@ -83,6 +95,7 @@ export class SessionKeeper {
     this.idleMarginMs = Math.min(options.idleMarginMs ?? SESSION_IDLE_MARGIN_MS, this.idleMs / 2);
     this.defaultMaxFailures = options.maxFailedLogins ?? DEFAULT_MAX_FAILED_LOGINS;
     this.logoutTimeoutMs = options.logoutTimeoutMs ?? DEFAULT_LOGOUT_TIMEOUT_MS;
+    this.sharedTouchMs = Math.max(0, options.sharedTouchMs ?? DEFAULT_SHARED_TOUCH_MS);
     this.now = options.now ?? Date.now;
   }
 
@@ -112,18 +125,21 @@ export class SessionKeeper {
   }
 
   /**
-   * Registers a node using the session. A node (re)starting is a deploy: it lifts a
-   * lockout (the user has had the chance to fix the credentials).
+   * Registers a node using the session. A deploy does not lift a lockout (issue 12: three
+   * redeploys with a wrong password must not lock the account): changed UWS credentials
+   * or "Unlock logins" (`ProviderClient.unlockLogins`) do.
    */
   attach(userId: string, maxFailedLogins?: number): void {
     this.users.set(userId, maxFailedLogins);
-    this.resetGuard();
   }
 
   /** Unregisters a node; when none is left, logs the session out (bounded in time; never throws). */
   async release(userId: string): Promise<boolean> {
     this.users.delete(userId);
     if (this.users.size > 0) return false;
+    // A session shared with other processes (Redis) is the fleet's: one instance's redeploy must not end it
+    // (it idles out on the platform when nobody uses it). m2m-revoke still logs it out.
+    if (this.client.store?.kind === 'redis') return false;
     return this.logout();
   }
 
@@ -163,7 +179,7 @@ export class SessionKeeper {
       const ambiguous = (e as M2MError).status === 401 && !(e as M2MError).cause.errorCode;
       if (tokenRejected || ambiguous) this.client.invalidate({}, session.bearer);
       if (!tokenRejected) {
-        this.drop(session);
+        this.dropExpired(session);
         session = await this.ensure();
       }
       try {
@@ -173,7 +189,7 @@ export class SessionKeeper {
       } catch (again) {
         if (!p.isExpired(again)) throw again;
         // Known dead now: the next call logs in instead of trying it once more.
-        this.drop(session);
+        this.dropExpired(session);
         const err = toM2MError(again, this.client.id);
         const when = tokenRejected ? 'after a new token' : 'again right after a new login';
         throw new M2MError('session_expired', `${this.client.preset.label} answered "session expired" ${when}: ${err.message}`, {
@@ -201,6 +217,8 @@ export class SessionKeeper {
     }
     if (!session) return false;
     this.drop(session);
+    // Logged out for every holder of the stored session: nobody may pick it up again.
+    await this.client.state()?.deleteSession(session.token).catch(() => undefined);
     try {
       await this.client.http.request({
         ...this.protocol.logoutRequest(this.client.context(), session.bearer, session.token),
@@ -238,12 +256,25 @@ export class SessionKeeper {
   }
 
   private touch(s: Session): void {
-    if (this.session === s) s.lastUsedAt = this.now();
+    if (this.session !== s) return;
+    s.lastUsedAt = this.now();
+    const state = this.client.state();
+    if (state && s.lastUsedAt - this.touchedShared >= this.sharedTouchMs) {
+      // The idle expiry is the fleet's: other instances see this use (at most every few seconds).
+      this.touchedShared = s.lastUsedAt;
+      state.touchSession(s.token, s.lastUsedAt, this.idleMs).catch(() => undefined);
+    }
   }
 
   private drop(s: Session): void {
     if (this.session === s) this.session = undefined;
     forgetSecret(s.token);
+  }
+
+  /** The platform said `s` expired: dropped here, and for the fleet at the next shared login. */
+  private dropExpired(s: Session): void {
+    this.expiredToken = s.token;
+    this.drop(s);
   }
 
   private async headersOf(s: Session): Promise<SessionHeaders> {
@@ -279,6 +310,8 @@ export class SessionKeeper {
   private async login(): Promise<Session> {
     this.client.assertOpen();
     if (this.closed) throw new M2MError('closed', `the ${this.client.preset.label} provider node was stopped`, { provider: this.client.id });
+    const state = this.client.state();
+    if (state) return this.loginShared(state);
     const p = this.protocol;
     const label = this.client.preset.label;
     const lockAfter = p.lockAfter;
@@ -330,6 +363,86 @@ export class SessionKeeper {
     this.resetGuard();
     const now = this.now();
     const session: Session = { token: sessionToken, startedAt: now, lastUsedAt: now, bearer: token.accessToken };
+    this.session = session;
+    return session;
+  }
+
+  /**
+   * The login with a store (`sharedLogin`, src/core/store/README.md "Wiring"): one session for
+   * the fleet, the lockout counted for every instance, redeploy and restart. The store
+   * unreachable: `store_unavailable` before any login (fail closed: a rejected login that no
+   * instance can count could lock the account).
+   */
+  private async loginShared(state: AccountState): Promise<Session> {
+    const p = this.protocol;
+    const label = this.client.preset.label;
+    this.client.requireCredentials(['clientId', 'clientSecret', ...p.requires]);
+    const username = this.client.credential('username') ?? '';
+    const password = this.client.credential('password') ?? '';
+    const max = this.maxFailedLogins;
+    let bearer = '';
+    const login = async () => {
+      let { token } = await this.client.getToken();
+      const send = (b: string) => this.client.http.request<Record<string, unknown>>(p.loginRequest(this.client.context(), b));
+      let body: Record<string, unknown>;
+      try {
+        ({ body } = await send(token.accessToken));
+      } catch (e) {
+        // The gateway refused the bearer token, so the credentials were never checked: new token, once.
+        if (!p.isTokenRejected(e)) throw e;
+        this.client.invalidate({}, token.accessToken);
+        ({ token } = await this.client.getToken());
+        ({ body } = await send(token.accessToken));
+      }
+      bearer = token.accessToken;
+      return { token: p.processLoginResponse(this.client.context(), body), bearer };
+    };
+    await this.client.storeReady();
+    const expired = this.expiredToken;
+    this.expiredToken = undefined;
+    let result: Awaited<ReturnType<typeof sharedLogin>>;
+    try {
+      result = await sharedLogin(state, login, {
+        leaseMs: (this.client.settings.timeout ?? 30_000) + 1_000,
+        idleMs: this.idleMs,
+        idleMarginMs: this.idleMarginMs,
+        maxFailures: max,
+        username,
+        password,
+        isRejected: (e) => p.isLoginRejected(e),
+        expired,
+        now: this.now,
+      });
+    } catch (e) {
+      if (p.isLoginRejected(e)) {
+        const err = toM2MError(e, this.client.id);
+        const lockout = await state.getLockout().catch(() => undefined);
+        this.failures = lockout?.failures ?? this.failures + 1;
+        this.failedFor = fingerprint(username, password);
+        this.lastRejection = err;
+        const left = max - this.failures;
+        throw new M2MError(
+          'login_rejected',
+          `${label} rejected the ${p.label} login (${err.message}). Not retried: ${p.lockAfter} failed logins lock the account; ` +
+            (left > 0
+              ? `${left} more attempt${left === 1 ? '' : 's'} before logins stop (counted for every instance, across restarts)`
+              : 'no further login is sent until the UWS credentials change or someone presses Unlock logins'),
+          { ...err.cause, provider: this.client.id },
+        );
+      }
+      const err = toM2MError(e, this.client.id);
+      if (err.code === 'login_blocked') {
+        this.failures = max;
+        this.failedFor = fingerprint(username, password);
+        throw new M2MError(err.code, err.message, { ...err.cause, provider: this.client.id });
+      }
+      throw e;
+    }
+    this.resetGuard();
+    const s = result.session;
+    addSecret(s.token);
+    const session: Session = { token: s.token, startedAt: s.startedAt, lastUsedAt: s.lastUsedAt, bearer: bearer || s.bearer || '' };
+    this.touchedShared = s.lastUsedAt;
     this.session = session;
     return session;
   }

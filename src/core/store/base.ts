@@ -245,9 +245,11 @@ export class AccountHandle implements AccountState {
     if (!rec || typeof rec.lastUsedAt !== 'number') return undefined;
     const idleExpiresAt = rec.lastUsedAt + rec.idleMs;
     if (idleExpiresAt <= this.store.clock()) return undefined;
-    const data = parseJson<{ token: string; bearer?: string }>(this.sealer.open(rec.d, this.aad(SESSION)));
+    const data = parseJson<{ token: string; bearer?: string; credentials?: string }>(this.sealer.open(rec.d, this.aad(SESSION)));
     if (!data || typeof data.token !== 'string') return undefined;
-    return { token: data.token, bearer: data.bearer, startedAt: rec.startedAt, lastUsedAt: rec.lastUsedAt, idleExpiresAt };
+    const session: StoredSession = { token: data.token, bearer: data.bearer, startedAt: rec.startedAt, lastUsedAt: rec.lastUsedAt, idleExpiresAt };
+    if (data.credentials !== undefined) session.credentials = data.credentials;
+    return session;
   }
 
   async setSession(session: Omit<StoredSession, 'idleExpiresAt'>, idleMs: number): Promise<void> {
@@ -256,7 +258,7 @@ export class AccountHandle implements AccountState {
       startedAt: session.startedAt,
       lastUsedAt: session.lastUsedAt,
       idleMs,
-      d: this.sealer.seal(JSON.stringify({ token: session.token, bearer: session.bearer }), this.aad(SESSION)),
+      d: this.sealer.seal(JSON.stringify({ token: session.token, bearer: session.bearer, credentials: session.credentials }), this.aad(SESSION)),
     };
     await this.store.write(this.key, SESSION, rec, session.lastUsedAt + idleMs);
   }

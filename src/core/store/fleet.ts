@@ -114,6 +114,11 @@ export interface SharedRotationOptions {
    * or no answer came) keeps the others from presenting the same token, ms. Default 10 × leaseMs.
    */
   inflightMs?: number;
+  /**
+   * The token a new chain begins with, when newer than `configured` (rotated and kept locally
+   * before the store was there: an upgrade). Default: `configured`.
+   */
+  initial?: string;
 }
 
 export interface SharedRotation {
@@ -200,9 +205,10 @@ export async function rotateShared(
     try {
       let chain = await state.getRefreshToken();
       if (!chain || chain.origin !== origin || !chain.token) {
-        const begun = await state.setRefreshToken(chain?.generation ?? 0, configured, origin);
+        const first = options.initial || configured;
+        const begun = await state.setRefreshToken(chain?.generation ?? 0, first, origin);
         if (!begun.ok) continue; // changed under us (a lapsed lease): read again
-        chain = { token: configured, generation: begun.generation, origin, at: Date.now() };
+        chain = { token: first, generation: begun.generation, origin, at: Date.now() };
       }
       let token: Token;
       try {
@@ -298,7 +304,9 @@ export async function sharedLogin(
   const waitMs = options.waitMs ?? 10 * leaseMs;
   const pollMs = Math.max(1, options.pollMs ?? 250);
   const fp = state.fingerprint('uws', options.username, options.password);
-  const live = (s: StoredSession | undefined): s is StoredSession => s !== undefined && now() < s.lastUsedAt + options.idleMs - margin;
+  // A session made with other UWS credentials (another node of the account with another password) is not ours to use.
+  const live = (s: StoredSession | undefined): s is StoredSession =>
+    s !== undefined && now() < s.lastUsedAt + options.idleMs - margin && (s.credentials === undefined || s.credentials === fp);
   if (options.expired) await state.deleteSession(options.expired);
   const started = Date.now();
   for (;;) {
@@ -337,7 +345,7 @@ export async function sharedLogin(
       }
       if (lockout.failures > 0) await state.clearLockout().catch(() => undefined);
       const at = now();
-      const session = { token: result.token, bearer: result.bearer, startedAt: at, lastUsedAt: at };
+      const session = { token: result.token, bearer: result.bearer, credentials: fp, startedAt: at, lastUsedAt: at };
       await state.setSession(session, options.idleMs).catch(() => undefined); // not shared this time; it still works here
       return { session: { ...session, idleExpiresAt: at + options.idleMs }, loggedIn: true };
     } finally {

@@ -51,6 +51,11 @@ export interface StoredSession {
   idleExpiresAt: number;
   /** The bearer token last sent with it (logout needs one). */
   bearer?: string;
+  /**
+   * `AccountState.fingerprint('uws', username, password)` of the login that made it: a node
+   * configured with other UWS credentials does not ride on it (it logs in, and is told).
+   */
+  credentials?: string;
 }
 
 /** Rejected logins in a row for one set of UWS credentials (their fingerprint). */
@@ -156,6 +161,8 @@ export interface StateStore {
    * credentials share, and a handle made with another secret sees nothing it cannot decrypt.
    */
   account(ref: AccountRef, clientSecret: string): AccountState;
+  /** A shared store: resolves once connected, rejects (`store_unavailable`) when not within `timeoutMs`. */
+  ready?(timeoutMs?: number): Promise<void>;
   /** Called once per transition between available and unavailable (for "log once per outage"). */
   onAvailability(listener: (event: AvailabilityEvent) => void): () => void;
   close(): Promise<void>;

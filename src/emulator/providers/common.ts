@@ -24,6 +24,7 @@ export function authenticateClient(ctx: Ctx, check: ClientCheck = {}): string | 
     secret = typeof ctx.body.client_secret === 'string' ? ctx.body.client_secret : undefined;
   }
   const status = check.badClientStatus ?? 401;
+  if (id) ctx.account = id;
   if (!id || secret === undefined) {
     ctx.json(status, { error: 'invalid_client', error_description: 'client authentication is missing' });
     return undefined;

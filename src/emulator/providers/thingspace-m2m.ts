@@ -71,6 +71,7 @@ export const m2mRoutes: Route[] = [
       if (!requireBearer(ctx, 'thingspace')) return;
       const m2m = m2mState(ctx.state);
       const { username, password } = ctx.body as { username?: unknown; password?: unknown };
+      if (typeof username === 'string' && username) ctx.account = username;
       if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
         return m2mError(ctx, 400, 'REQUEST_FAILED.InvalidInput', 'username and password are required');
       }

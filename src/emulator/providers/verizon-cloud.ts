@@ -30,6 +30,16 @@ interface CloudState {
   issued: string[];
   /** Every code ever issued, for the same tests. */
   issuedCodes: string[];
+  /**
+   * Reuse detection, as servers with rotating refresh tokens do (OAuth 2.0 Security BCP,
+   * RFC 9700 §4.14.2): the chain each refresh token belongs to, the tokens already spent, and
+   * the access tokens each chain issued. A spent token presented again revokes its whole chain.
+   */
+  chainOf: Map<string, string>;
+  spent: Map<string, string>;
+  accessOf: Map<string, string[]>;
+  /** How often a spent refresh token was presented again (each revoked its chain). */
+  reuseDetected: number;
 }
 
 export function cloudState(ctx: Pick<Ctx, 'state'>): CloudState {
@@ -40,15 +50,29 @@ export function cloudState(ctx: Pick<Ctx, 'state'>): CloudState {
     callbacks: [],
     issued: [DEMO.refreshToken],
     issuedCodes: [],
+    chainOf: new Map(),
+    spent: new Map(),
+    accessOf: new Map(),
+    reuseDetected: 0,
   }));
 }
 
-function newRefreshToken(ctx: Pick<Ctx, 'state'>, cloud: CloudState): string {
+function newRefreshToken(ctx: Pick<Ctx, 'state'>, cloud: CloudState, chain?: string): string {
   const token = randomBytes(24).toString('base64url');
+  cloud.chainOf.set(token, chain ?? token); // no chain given: an authorization begins one
   cloud.refreshTokens.add(token);
   cloud.issued.push(token);
   ctx.state.secrets.add(token); // for the tests' leak scans, like every token the emulator issues
   return token;
+}
+
+/** Reuse detected: every refresh token of the chain stops working, and every access token it issued. */
+function revokeChain(ctx: Pick<Ctx, 'state'>, cloud: CloudState, chain: string): void {
+  for (const t of [...cloud.refreshTokens]) if ((cloud.chainOf.get(t) ?? t) === chain) cloud.refreshTokens.delete(t);
+  for (const a of cloud.accessOf.get(chain) ?? []) {
+    const issued = ctx.state.tokens.get(a);
+    if (issued) issued.revoked = true;
+  }
 }
 
 function escapeHtml(s: string): string {
@@ -197,6 +221,8 @@ export const verizonCloud: EmulatedProvider = {
         const clientId = authenticateClient(ctx, { allowBody: true });
         if (!clientId) return;
         const cloud = cloudState(ctx);
+        /** The refresh chain this grant continues (none: an authorization code begins one). */
+        let chain: string | undefined;
         if (ctx.body.grant_type === 'authorization_code') {
           const code = cloud.codes.get(String(ctx.body.code ?? ''));
           // Single use: whatever happens next, this code is spent.
@@ -213,18 +239,29 @@ export const verizonCloud: EmulatedProvider = {
         } else if (ctx.body.grant_type === 'refresh_token') {
           const presented = String(ctx.body.refresh_token ?? '');
           if (!cloud.refreshTokens.has(presented)) {
+            const chain = cloud.spent.get(presented);
+            if (chain !== undefined && ctx.state.settings.refreshReuseDetection !== false) {
+              cloud.reuseDetected++;
+              revokeChain(ctx, cloud, chain);
+              return ctx.json(401, { error: 'invalid_grant', error_description: 'refresh token reuse detected: its whole chain is revoked' });
+            }
             return ctx.json(401, { error: 'invalid_grant', error_description: 'the refresh token is invalid or expired' });
           }
           cloud.refreshTokens.delete(presented);
+          chain = cloud.chainOf.get(presented) ?? presented;
+          cloud.spent.set(presented, chain);
         } else {
           return ctx.json(400, { error: 'unsupported_grant_type' });
         }
         const token = ctx.state.issue('verizon-cloud', clientId, lifetime(ctx, LIFETIME));
+        const refreshToken = newRefreshToken(ctx, cloud, chain);
+        chain ??= refreshToken;
+        cloud.accessOf.set(chain, [...(cloud.accessOf.get(chain) ?? []), token]);
         sendToken(ctx, {
           access_token: token,
           token_type: 'Bearer',
           expires_in: lifetime(ctx, LIFETIME),
-          refresh_token: newRefreshToken(ctx, cloud),
+          refresh_token: refreshToken,
         });
       },
     },

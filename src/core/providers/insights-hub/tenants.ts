@@ -153,6 +153,8 @@ export async function fetchTenantTokens(
   const size = clampInt(options.batchSize, DEFAULT_TENANT_BATCH, 1, MAX_TENANT_BATCH);
   const concurrency = clampInt(options.concurrency, DEFAULT_BATCHES_IN_FLIGHT, 1, 64);
   const unique = [...new Set(tenants)];
+  // Tenants another instance of the fleet already fetched cost nothing (issue 12, §3).
+  if (!options.force) await client.loadShared(unique.map((tenant) => ({ tenant })));
   const due = options.force ? unique : unique.filter((tenant) => !client.hasFreshToken({ tenant }));
   const report: TenantTokenReport = {
     tenants: unique.length,
