@@ -31,7 +31,7 @@ export = function register(RED: NodeAPI): void {
           ? RED._('m2m-session.status.rejected')
           : RED._('m2m-session.status.failed', { code });
 
-    // Registered with the account's session now (a deploy lifts a lockout); the last node to stop logs out.
+    // Registered with the account's session now; the last node to stop logs out (with the local store).
     const user = sessionUser(RED, node, config.provider, statusFor, maxFailedLogins);
 
     /** Status "session ok · 20 min" now, "session idle" once the platform has let it expire. */

@@ -13,7 +13,7 @@ import { M2MError, toM2MError, type ProviderClient, type SessionKeeper } from '@
 export interface ProviderConfigNode extends Node {
   /** The account's client, or the error that kept it from being made. */
   client(): ProviderClient;
-  /** Lends the account's session to `user` (a deploy lifts a lockout). `unsupported` for a preset without one. */
+  /** Lends the account's session to `user`. `unsupported` for a preset without one. */
   registerSessionUser(user: Node, maxFailedLogins?: number): SessionKeeper;
   /** The last user to deregister logs the session out (bounded in time); `done` is always called. */
   deregisterSessionUser(user: Node, done: () => void): void;

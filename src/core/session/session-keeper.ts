@@ -321,7 +321,7 @@ export class SessionKeeper {
       throw new M2MError(
         'login_blocked',
         `${p.label} login not sent: ${label} rejected the last ${this.failures} logins, and ${lockAfter} failed logins lock the account. ` +
-          'Check the UWS username and password in the m2m-provider node, then deploy again' +
+          'Check the UWS username and password in the m2m-provider node and deploy, or press Unlock logins there once the password is right' +
           (last ? ` (last answer: ${last.message})` : ''),
         { ...(last?.cause ?? {}), provider: this.client.id },
       );
@@ -354,7 +354,7 @@ export class SessionKeeper {
         `${label} rejected the ${p.label} login (${err.message}). Not retried: ${lockAfter} failed logins lock the account; ` +
           (left > 0
             ? `${left} more attempt${left === 1 ? '' : 's'} before this node stops trying`
-            : 'no further login is sent until the UWS credentials change or the flow is redeployed'),
+            : 'no further login is sent until the UWS credentials change or an operator presses Unlock logins'),
         { ...err.cause, provider: this.client.id },
       );
     }
