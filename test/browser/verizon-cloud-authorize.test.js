@@ -128,7 +128,11 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
     nr = await startNodeRed({ userDir: nr.userDir, logLevel: 'trace' });
     const again = await getToken(nr.url);
     assert.equal(again.status, 200, JSON.stringify(again.body));
-    assert.equal(again.body.token.fromCache, false);
+    assert.equal(emu.count('verizon-cloud', 'token'), 2, 'after a restart the stored access token serves: no request');
+    // A new token after the restart: the rotated refresh token was kept, no new authorization.
+    const refreshed = await getToken(nr.url, { refresh: true });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.equal(refreshed.body.token.fromCache, false);
     assert.equal(emu.count('verizon-cloud', 'authorize'), 1, 'no new authorization');
     assert.equal(emu.count('verizon-cloud', 'token'), 3);
 
@@ -167,7 +171,8 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
     nr = await startNodeRed({ userDir: nr.userDir, logLevel: 'trace' });
     await page.goto(nr.url);
     await page.waitForSelector('#vc-token');
-    const res = await getToken(nr.url);
+    // The stored access token still serves; a new one needs the refresh token the provider dropped.
+    const res = await getToken(nr.url, { refresh: true });
     assert.equal(res.status, 500);
     assert.equal(res.body.code, 'authorization_expired');
     assert.match(res.body.message, /authorization expired: authorize again in the config node$/);
@@ -198,7 +203,7 @@ describe('verizon-cloud in the editor (chromium, Node-RED 5 process, emulator)',
     assert.equal((await deployed).headers()['node-red-deployment-type'], 'nodes');
     await page.waitForFunction(() => !window.RED.nodes.dirty(), null, { timeout: 15_000 });
     await nr.waitForLog(/Started (modified )?(flows|nodes)/, logged);
-    const fixed = await getToken(nr.url);
+    const fixed = await getToken(nr.url, { refresh: true });
     assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
     assert.equal(fixed.body.whoami.provider, 'verizon-cloud');
     assert.equal(emu.count('verizon-cloud', 'authorize'), 3);
