@@ -329,42 +329,56 @@ export class SessionKeeper {
     this.client.requireCredentials(['clientId', 'clientSecret', ...p.requires]);
     const username = this.client.credential('username');
     const password = this.client.credential('password');
-    let { token } = await this.client.getToken();
-    const send = (bearer: string) => this.client.http.request<Record<string, unknown>>(p.loginRequest(this.client.context(), bearer));
-    let body: Record<string, unknown>;
+    let sent: { token: string; bearer: string };
     try {
-      try {
-        ({ body } = await send(token.accessToken));
-      } catch (e) {
-        // The gateway refused the bearer token, so the credentials were never checked: new token, once.
-        if (!p.isTokenRejected(e)) throw e;
-        this.client.invalidate({}, token.accessToken);
-        ({ token } = await this.client.getToken());
-        ({ body } = await send(token.accessToken));
-      }
+      sent = await this.sendLogin();
     } catch (e) {
       if (!p.isLoginRejected(e)) throw e;
       const err = toM2MError(e, this.client.id);
       this.failures = this.sameCredentials() ? this.failures + 1 : 1;
       this.failedFor = fingerprint(username, password);
       this.lastRejection = err;
-      const left = this.maxFailedLogins - this.failures;
-      throw new M2MError(
-        'login_rejected',
-        `${label} rejected the ${p.label} login (${err.message}). Not retried: ${lockAfter} failed logins lock the account; ` +
-          (left > 0
-            ? `${left} more attempt${left === 1 ? '' : 's'} before this node stops trying`
-            : 'no further login is sent until the UWS credentials change or an operator presses Unlock logins'),
-        { ...err.cause, provider: this.client.id },
-      );
+      throw this.rejection(err, this.maxFailedLogins - this.failures, 'before this node stops trying');
     }
-    const sessionToken = p.processLoginResponse(this.client.context(), body);
-    addSecret(sessionToken);
+    addSecret(sent.token);
     this.resetGuard();
     const now = this.now();
-    const session: Session = { token: sessionToken, startedAt: now, lastUsedAt: now, bearer: token.accessToken };
+    const session: Session = { token: sent.token, startedAt: now, lastUsedAt: now, bearer: sent.bearer };
     this.session = session;
     return session;
+  }
+
+  /**
+   * One login request with the account's bearer token. A gateway that refuses the bearer token
+   * never checked the credentials: one new token, one more try (not counted as a rejection).
+   */
+  private async sendLogin(): Promise<{ token: string; bearer: string }> {
+    const p = this.protocol;
+    let { token } = await this.client.getToken();
+    const send = (bearer: string) => this.client.http.request<Record<string, unknown>>(p.loginRequest(this.client.context(), bearer));
+    let body: Record<string, unknown>;
+    try {
+      ({ body } = await send(token.accessToken));
+    } catch (e) {
+      if (!p.isTokenRejected(e)) throw e;
+      this.client.invalidate({}, token.accessToken);
+      ({ token } = await this.client.getToken());
+      ({ body } = await send(token.accessToken));
+    }
+    return { token: p.processLoginResponse(this.client.context(), body), bearer: token.accessToken };
+  }
+
+  /** login_rejected for a login the platform refused, saying how many tries are left before logins stop. */
+  private rejection(err: M2MError, left: number, until: string): M2MError {
+    const p = this.protocol;
+    return new M2MError(
+      'login_rejected',
+      `${this.client.preset.label} rejected the ${p.label} login (${err.message}). Not retried: ${p.lockAfter} failed logins lock the account; ` +
+        (left > 0
+          ? `${left} more attempt${left === 1 ? '' : 's'} ${until}`
+          : 'no further login is sent until the UWS credentials change or an operator presses Unlock logins'),
+      { ...err.cause, provider: this.client.id },
+    );
   }
 
   /**
@@ -382,20 +396,9 @@ export class SessionKeeper {
     const max = this.maxFailedLogins;
     let bearer = '';
     const login = async () => {
-      let { token } = await this.client.getToken();
-      const send = (b: string) => this.client.http.request<Record<string, unknown>>(p.loginRequest(this.client.context(), b));
-      let body: Record<string, unknown>;
-      try {
-        ({ body } = await send(token.accessToken));
-      } catch (e) {
-        // The gateway refused the bearer token, so the credentials were never checked: new token, once.
-        if (!p.isTokenRejected(e)) throw e;
-        this.client.invalidate({}, token.accessToken);
-        ({ token } = await this.client.getToken());
-        ({ body } = await send(token.accessToken));
-      }
-      bearer = token.accessToken;
-      return { token: p.processLoginResponse(this.client.context(), body), bearer };
+      const sent = await this.sendLogin();
+      bearer = sent.bearer;
+      return sent;
     };
     await this.client.storeReady();
     const expired = this.expiredToken;
@@ -420,15 +423,7 @@ export class SessionKeeper {
         this.failures = lockout?.failures ?? this.failures + 1;
         this.failedFor = fingerprint(username, password);
         this.lastRejection = err;
-        const left = max - this.failures;
-        throw new M2MError(
-          'login_rejected',
-          `${label} rejected the ${p.label} login (${err.message}). Not retried: ${p.lockAfter} failed logins lock the account; ` +
-            (left > 0
-              ? `${left} more attempt${left === 1 ? '' : 's'} before logins stop (counted for every instance, across restarts)`
-              : 'no further login is sent until the UWS credentials change or someone presses Unlock logins'),
-          { ...err.cause, provider: this.client.id },
-        );
+        throw this.rejection(err, max - this.failures, 'before logins stop (counted for every instance, across restarts)');
       }
       const err = toM2MError(e, this.client.id);
       if (err.code === 'login_blocked') {
