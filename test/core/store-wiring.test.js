@@ -169,6 +169,17 @@ describe('ProviderClient with a state store (three instances of one account, on 
         assert.equal((await good[0].state().getLockout()).failures, 0);
       });
 
+      it('a failed token request before a login is no rejected login (the lockout stays 0)', async () => {
+        const { stores } = await kind.stores();
+        const [c] = clients('thingspace', stores);
+        emu.fault({ provider: 'thingspace', route: 'token', status: 400, html: true, times: 1 });
+        await assert.rejects(c.session().headers(), (e) => e.code === 'http_400');
+        assert.equal(emu.count('thingspace', 'login'), 0, 'no login sent');
+        assert.equal((await c.state().getLockout())?.failures ?? 0, 0);
+        await c.session().headers();
+        assert.equal(emu.count('thingspace', 'login'), 1);
+      });
+
       it('forced Verizon Cloud refreshes interleaved on three instances: a linear chain, no invalid_grant, no reuse', async () => {
         const { stores } = await kind.stores();
         const list = clients('verizon-cloud', stores);

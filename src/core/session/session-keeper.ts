@@ -3,6 +3,7 @@ import { M2MError, toM2MError } from '../errors.js';
 import type { ProviderClient } from '../provider-client.js';
 import type { SessionCapability, SessionHeaders } from '../providers/types.js';
 import { addSecret, forgetSecret } from '../redact.js';
+import type { Token } from '../token.js';
 import { sharedLogin } from '../store/fleet.js';
 import type { AccountState } from '../store/types.js';
 
@@ -329,9 +330,11 @@ export class SessionKeeper {
     this.client.requireCredentials(['clientId', 'clientSecret', ...p.requires]);
     const username = this.client.credential('username');
     const password = this.client.credential('password');
+    // The token first: a failed token request is no rejected login.
+    const { token } = await this.client.getToken();
     let sent: { token: string; bearer: string };
     try {
-      sent = await this.sendLogin();
+      sent = await this.sendLogin(token);
     } catch (e) {
       if (!p.isLoginRejected(e)) throw e;
       const err = toM2MError(e, this.client.id);
@@ -352,9 +355,9 @@ export class SessionKeeper {
    * One login request with the account's bearer token. A gateway that refuses the bearer token
    * never checked the credentials: one new token, one more try (not counted as a rejection).
    */
-  private async sendLogin(): Promise<{ token: string; bearer: string }> {
+  private async sendLogin(first: Token): Promise<{ token: string; bearer: string }> {
     const p = this.protocol;
-    let { token } = await this.client.getToken();
+    let token = first;
     const send = (bearer: string) => this.client.http.request<Record<string, unknown>>(p.loginRequest(this.client.context(), bearer));
     let body: Record<string, unknown>;
     try {
@@ -395,8 +398,10 @@ export class SessionKeeper {
     const password = this.client.credential('password') ?? '';
     const max = this.maxFailedLogins;
     let bearer = '';
+    // The token first, outside what sharedLogin counts: a failed token request is no rejected login.
+    const { token } = await this.client.getToken();
     const login = async () => {
-      const sent = await this.sendLogin();
+      const sent = await this.sendLogin(token);
       bearer = sent.bearer;
       return sent;
     };
