@@ -10,7 +10,7 @@
  */
 import { M2MError } from '../errors.js';
 import type { Token } from '../token.js';
-import type { AccountState, StoredSession } from './types.js';
+import type { AccountState, StoreChange, StoredSession } from './types.js';
 
 export interface SharedTokenOptions {
   /** Lease lifetime, ms: longer than the request timeout (it is extended every third of it meanwhile). */
@@ -85,8 +85,8 @@ export async function sharedToken(state: AccountState, slot: string, fetch: () =
   }
 }
 
-/** Resolves when the slot's token is set (by anyone), or after `ms`. */
-function changeOf(state: AccountState, slot: string, ms: number): Promise<void> {
+/** Resolves when a change of the account matches `which` (by any instance), or after `ms`. */
+function changeWhere(state: AccountState, which: (c: StoreChange) => boolean, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
@@ -95,9 +95,14 @@ function changeOf(state: AccountState, slot: string, ms: number): Promise<void> 
     };
     const timer = setTimeout(done, ms);
     const off = state.onChange((c) => {
-      if (c.kind === 'token' && c.slot === slot && c.op === 'set') done();
+      if (which(c)) done();
     });
   });
+}
+
+/** Resolves when the slot's token is set (by anyone), or after `ms`. */
+function changeOf(state: AccountState, slot: string, ms: number): Promise<void> {
+  return changeWhere(state, (c) => c.kind === 'token' && c.slot === slot && c.op === 'set', ms);
 }
 
 export interface SharedRotationOptions {
@@ -242,17 +247,7 @@ export async function rotateShared(
 
 /** Resolves when a record of `kind` changes, or after `ms`. */
 function changeOfKind(state: AccountState, kind: 'refresh' | 'session' | 'lockout', ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      off();
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const off = state.onChange((c) => {
-      if (c.kind === kind) done();
-    });
-  });
+  return changeWhere(state, (c) => c.kind === kind, ms);
 }
 
 export interface SharedLoginOptions {
