@@ -10,8 +10,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { LocalStore, RedisStore, sharedLogin, M2M_LOGIN_PATH } = require('../../dist/core/index.js');
-const { startEmulator, clientFor, DEMO } = require('../helpers/emulator.js');
-const { startRedis, redisAvailable } = require('../support/redis-server.js');
+const { clientFor, DEMO } = require('../helpers/emulator.js');
+const { storeSuite } = require('../helpers/store-suite.js');
 
 const IDLE = 20 * 60_000;
 
@@ -41,18 +41,7 @@ describe('one M2M session and one lockout for the fleet (emulated ThingSpace)', 
   let emu;
   let redis;
   const closers = [];
-  before(async function () {
-    emu = await startEmulator();
-    if (redisAvailable()) redis = await startRedis();
-  });
-  after(async function () {
-    await emu?.close();
-    await redis?.dispose();
-  });
-  afterEach(async function () {
-    for (const c of closers.splice(0).reverse()) await c();
-    emu.reset();
-  });
+  storeSuite((env) => ({ emu, redis } = env), closers);
 
   const kinds = [
     {

@@ -12,8 +12,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { LocalStore, RedisStore, rotateShared } = require('../../dist/core/index.js');
-const { startEmulator, clientFor, DEMO } = require('../helpers/emulator.js');
-const { startRedis, redisAvailable } = require('../support/redis-server.js');
+const { clientFor, DEMO } = require('../helpers/emulator.js');
+const { storeSuite } = require('../helpers/store-suite.js');
 
 const WAVES = 8;
 
@@ -34,18 +34,7 @@ describe('rotating refresh tokens across instances (emulated Verizon Cloud)', fu
   let emu;
   let redis;
   const closers = [];
-  before(async function () {
-    emu = await startEmulator();
-    if (redisAvailable()) redis = await startRedis();
-  });
-  after(async function () {
-    await emu?.close();
-    await redis?.dispose();
-  });
-  afterEach(async function () {
-    for (const c of closers.splice(0).reverse()) await c();
-    emu.reset();
-  });
+  storeSuite((env) => ({ emu, redis } = env), closers);
 
   it('control: three instances refreshing on their own strand each other (invalid_grant)', async function () {
     const clients = [0, 1, 2].map(() => clientFor(emu, 'verizon-cloud'));

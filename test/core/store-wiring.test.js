@@ -13,9 +13,9 @@ const { LocalStore, RedisStore, fetchTenantTokens } = require('../../dist/core/i
 const { tenantDirectory } = require('../../dist/emulator/providers/insights-hub.js');
 const { cloudState } = require('../../dist/emulator/providers/verizon-cloud.js');
 const { m2mState } = require('../../dist/emulator/providers/thingspace-m2m.js');
-const { startEmulator, clientFor, DEMO } = require('../helpers/emulator.js');
+const { clientFor, DEMO } = require('../helpers/emulator.js');
 const { tenantIds } = require('./tenants-fixtures.js');
-const { startRedis, redisAvailable } = require('../support/redis-server.js');
+const { storeSuite } = require('../helpers/store-suite.js');
 
 const until = async (check, ms = 3000) => {
   const end = Date.now() + ms;
@@ -30,18 +30,7 @@ describe('ProviderClient with a state store (three instances of one account, on 
   let emu;
   let redis;
   const closers = [];
-  before(async function () {
-    emu = await startEmulator();
-    if (redisAvailable()) redis = await startRedis();
-  });
-  after(async function () {
-    await emu?.close();
-    await redis?.dispose();
-  });
-  afterEach(async function () {
-    for (const c of closers.splice(0).reverse()) await c();
-    emu.reset();
-  });
+  storeSuite((env) => ({ emu, redis } = env), closers);
 
   const kinds = [
     {
